@@ -1,0 +1,71 @@
+package io.podreload.common;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The config files of one directory at one moment, sorted by name.
+ *
+ * @param dir the directory as configured (not resolved through {@code ..data})
+ * @param present false when the directory does not exist (it is then skipped, not an error)
+ * @param files the config files, sorted by name
+ */
+public record DirSnapshot(Path dir, boolean present, List<ConfigFile> files) {
+
+  public DirSnapshot {
+    files = List.copyOf(files);
+  }
+
+  public static DirSnapshot missing(Path dir) {
+    return new DirSnapshot(dir, false, List.of());
+  }
+
+  /**
+   * A content hash of the directory: equal for equal file names and bytes, whoever wrote them and
+   * whatever the layout. The app reports it per directory in its status file, and the reloader
+   * compares it with the hash of what it saw, to confirm the app loaded that content.
+   */
+  public String hash() {
+    MessageDigest digest = sha256();
+    for (ConfigFile file : files) {
+      update(digest, file.name().getBytes(StandardCharsets.UTF_8));
+      update(digest, file.content());
+    }
+    return shortHex(digest.digest());
+  }
+
+  /** A stable id of a whole config set: the ordered directories and their content hashes. */
+  public static String versionOf(List<DirSnapshot> dirs) {
+    MessageDigest digest = sha256();
+    for (DirSnapshot snapshot : dirs) {
+      if (snapshot.present()) {
+        update(digest, snapshot.dir().toString().getBytes(StandardCharsets.UTF_8));
+        update(digest, snapshot.hash().getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    return shortHex(digest.digest());
+  }
+
+  private static void update(MessageDigest digest, byte[] bytes) {
+    // Length-prefixed so that ("ab","c") and ("a","bc") hash differently.
+    int n = bytes.length;
+    digest.update(new byte[] {(byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n});
+    digest.update(bytes);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by every JVM", e);
+    }
+  }
+
+  private static String shortHex(byte[] digest) {
+    return HexFormat.of().formatHex(digest, 0, 8);
+  }
+}

@@ -1,0 +1,70 @@
+package io.podreload.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StatusFileTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void writesAndReadsEveryFieldOfTheAck() throws Exception {
+    Path file = dir.resolve("reload-status.json");
+    ReloadStatus status =
+        new ReloadStatus(
+            42,
+            3,
+            "abc",
+            ReloadStatus.REJECTED,
+            "a.yml: invalid",
+            "2026-11-25T03:00:00Z",
+            5,
+            Map.of("/etc/app/config", "0123"));
+
+    StatusFile.write(file, status);
+
+    assertEquals(status, StatusFile.read(file).orElseThrow());
+    String json = Files.readString(file);
+    for (String field : new String[] {"pid", "generation", "version", "result", "error", "at"}) {
+      assertTrue(json.contains("\"" + field + "\""), field + " in " + json);
+    }
+  }
+
+  @Test
+  void aNullErrorIsWrittenAsNull() throws Exception {
+    Path file = dir.resolve("s.json");
+    StatusFile.write(
+        file, new ReloadStatus(1, 1, "v", ReloadStatus.APPLIED, null, "t", 1, Map.of()));
+    assertTrue(Files.readString(file).contains("\"error\" : null"));
+  }
+
+  @Test
+  void aMissingFileIsEmptyAndACorruptOneIsAClearError() throws Exception {
+    Path file = dir.resolve("s.json");
+    assertTrue(StatusFile.read(file).isEmpty());
+    Files.writeString(file, "{not json");
+    String message =
+        assertThrows(java.io.IOException.class, () -> StatusFile.read(file)).getMessage();
+    assertTrue(message.contains("is not a reload status"), message);
+  }
+
+  @Test
+  void anAtomicWriteLeavesNoTempFileBehind() throws Exception {
+    Path file = dir.resolve("s.json");
+    for (int i = 0; i < 3; i++) {
+      AtomicFiles.write(file, ("v" + i).getBytes());
+    }
+    assertEquals("v2", Files.readString(file));
+    try (Stream<Path> entries = Files.list(dir)) {
+      assertEquals(1, entries.count());
+    }
+  }
+}
