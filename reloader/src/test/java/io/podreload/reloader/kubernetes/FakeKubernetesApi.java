@@ -1,0 +1,414 @@
+package io.podreload.reloader.kubernetes;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A fake of the Kubernetes API server for ConfigMaps, because no kube-apiserver runs here and
+ * fabric8's mock serves client-java's HTTP watches badly. It speaks the documented protocol that a
+ * client sees: list with {@code fieldSelector=metadata.name=...} and a list resourceVersion; watch
+ * ({@code watch=true}) as a chunked stream of newline-delimited JSON events (ADDED, MODIFIED,
+ * DELETED, BOOKMARK when {@code allowWatchBookmarks=true}); an ERROR event with a 410 Expired
+ * Status for a resourceVersion older than the compacted history; {@code timeoutSeconds} ends a
+ * watch; 403 Forbidden Status bodies; and Events created by POST. Faults are switched on by the
+ * test: forbid, hang new watches, drop open watches, compact the history.
+ */
+public final class FakeKubernetesApi implements AutoCloseable {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern CONFIGMAPS =
+      Pattern.compile("/api/v1/namespaces/([^/]+)/configmaps(?:/([^/]+))?");
+  private static final Pattern EVENTS =
+      Pattern.compile("/(?:api/v1|apis/events\\.k8s\\.io/v1)/namespaces/([^/]+)/events");
+  private static final String END = "\u0000end"; // closes one watch stream
+
+  /** One change in the history, as a watch event of a given resourceVersion. */
+  private record Change(long resourceVersion, String type, ObjectNode object) {}
+
+  /** A request as the server saw it. */
+  public record Request(String method, String path, Map<String, String> query) {}
+
+  private final HttpServer server;
+  private final Map<String, ObjectNode> configMaps = new LinkedHashMap<>();
+  private final List<Change> history = new ArrayList<>();
+  private final List<BlockingQueue<String>> watches = new CopyOnWriteArrayList<>();
+  private final List<Request> requests = new CopyOnWriteArrayList<>();
+  private final List<JsonNode> events = new CopyOnWriteArrayList<>();
+  private long resourceVersion = 100;
+  private long compactedBefore = 0;
+  private volatile boolean forbidden;
+  private volatile boolean forbidEvents;
+  private volatile boolean hangWatches;
+
+  public FakeKubernetesApi() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(
+        Executors.newCachedThreadPool(
+            task -> {
+              Thread thread = new Thread(task, "fake-kubernetes-api");
+              thread.setDaemon(true);
+              return thread;
+            }));
+    server.createContext("/", this::handle);
+    server.start();
+  }
+
+  /** The base path to give a client, e.g. {@code http://127.0.0.1:PORT}. */
+  public String url() {
+    return "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  /** Creates or updates a ConfigMap: an ADDED or MODIFIED event with a new resourceVersion. */
+  public synchronized long put(
+      String namespace, String name, Map<String, String> data, Map<String, byte[]> binaryData) {
+    String key = namespace + "/" + name;
+    boolean exists = configMaps.containsKey(key);
+    ObjectNode cm = JSON.createObjectNode();
+    cm.put("apiVersion", "v1").put("kind", "ConfigMap");
+    ObjectNode meta = cm.putObject("metadata");
+    meta.put("name", name).put("namespace", namespace);
+    meta.put(
+        "uid",
+        exists
+            ? configMaps.get(key).path("metadata").path("uid").asText()
+            : UUID.randomUUID().toString());
+    meta.put("resourceVersion", String.valueOf(++resourceVersion));
+    meta.put(
+        "creationTimestamp",
+        Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+    if (data != null && !data.isEmpty()) {
+      ObjectNode d = cm.putObject("data");
+      data.forEach(d::put);
+    }
+    if (binaryData != null && !binaryData.isEmpty()) {
+      ObjectNode b = cm.putObject("binaryData");
+      binaryData.forEach((k, v) -> b.put(k, Base64.getEncoder().encodeToString(v)));
+    }
+    configMaps.put(key, cm);
+    record(exists ? "MODIFIED" : "ADDED", cm);
+    return resourceVersion;
+  }
+
+  public long put(String namespace, String name, Map<String, String> data) {
+    return put(namespace, name, data, Map.of());
+  }
+
+  /** Deletes a ConfigMap: a DELETED event. */
+  public synchronized void delete(String namespace, String name) {
+    ObjectNode cm = configMaps.remove(namespace + "/" + name);
+    if (cm != null) {
+      ObjectNode gone = cm.deepCopy();
+      ((ObjectNode) gone.get("metadata")).put("resourceVersion", String.valueOf(++resourceVersion));
+      record("DELETED", gone);
+    }
+  }
+
+  /** Sends a BOOKMARK with the current resourceVersion to every open watch. */
+  public synchronized void bookmark() {
+    ObjectNode cm = JSON.createObjectNode();
+    cm.put("apiVersion", "v1").put("kind", "ConfigMap");
+    cm.putObject("metadata").put("resourceVersion", String.valueOf(resourceVersion));
+    broadcast(line("BOOKMARK", cm));
+  }
+
+  /** Forgets the history: a watch from an older resourceVersion gets 410 Expired. */
+  public synchronized void compact() {
+    compactedBefore = resourceVersion;
+    history.clear();
+  }
+
+  /** Every request answers 403 Forbidden, as with a missing RBAC rule. */
+  public void forbid(boolean on) {
+    forbidden = on;
+  }
+
+  /** POSTs of Events answer 403, as when the service account may not create events. */
+  public void forbidEvents(boolean on) {
+    forbidEvents = on;
+  }
+
+  /** New watches are accepted and then never send a byte (a stalled connection). */
+  public void hangWatches(boolean on) {
+    hangWatches = on;
+  }
+
+  /** Ends every open watch stream, as an API server restart or a load balancer does. */
+  public void dropWatches() {
+    broadcast(END);
+  }
+
+  public int openWatches() {
+    return watches.size();
+  }
+
+  public List<Request> requests() {
+    return List.copyOf(requests);
+  }
+
+  /** The Events that clients created, as posted. */
+  public List<JsonNode> events() {
+    return List.copyOf(events);
+  }
+
+  @Override
+  public void close() {
+    dropWatches();
+    server.stop(0);
+  }
+
+  private void record(String type, ObjectNode object) {
+    history.add(new Change(resourceVersion, type, object));
+    broadcast(line(type, object));
+  }
+
+  private void broadcast(String line) {
+    for (BlockingQueue<String> watch : watches) {
+      watch.add(line);
+    }
+  }
+
+  private static String line(String type, JsonNode object) {
+    ObjectNode event = JSON.createObjectNode();
+    event.put("type", type);
+    event.set("object", object);
+    return event.toString();
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String path = exchange.getRequestURI().getPath();
+      Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+      requests.add(new Request(exchange.getRequestMethod(), path, query));
+      Matcher cms = CONFIGMAPS.matcher(path);
+      Matcher evs = EVENTS.matcher(path);
+      if (forbidden) {
+        String verb = "true".equals(query.get("watch")) ? "watch" : "list";
+        sendStatus(
+            exchange,
+            403,
+            "Forbidden",
+            "configmaps is forbidden: User \"system:serviceaccount:"
+                + (cms.matches() ? cms.group(1) : "default")
+                + ":app\" cannot "
+                + verb
+                + " resource \"configmaps\" in API group \"\" in the namespace \""
+                + (cms.matches() ? cms.group(1) : "default")
+                + "\"");
+      } else if (evs.matches() && "POST".equals(exchange.getRequestMethod())) {
+        createEvent(exchange, evs.group(1));
+      } else if (cms.matches() && "GET".equals(exchange.getRequestMethod())) {
+        if (cms.group(2) != null) {
+          get(exchange, cms.group(1), cms.group(2));
+        } else if ("true".equals(query.get("watch")) || "1".equals(query.get("watch"))) {
+          watch(exchange, cms.group(1), query);
+        } else {
+          list(exchange, cms.group(1), query);
+        }
+      } else {
+        sendStatus(exchange, 404, "NotFound", "the server could not find the requested resource");
+      }
+    } catch (IOException e) {
+      // the client went away
+    }
+  }
+
+  private synchronized List<ObjectNode> select(String namespace, Map<String, String> query) {
+    Optional<String> name = fieldSelectorName(query);
+    List<ObjectNode> items = new ArrayList<>();
+    for (ObjectNode cm : configMaps.values()) {
+      JsonNode meta = cm.get("metadata");
+      if (meta.get("namespace").asText().equals(namespace)
+          && name.map(n -> n.equals(meta.get("name").asText())).orElse(true)) {
+        items.add(cm);
+      }
+    }
+    return items;
+  }
+
+  private static Optional<String> fieldSelectorName(Map<String, String> query) {
+    String selector = query.get("fieldSelector");
+    if (selector == null) {
+      return Optional.empty();
+    }
+    for (String term : selector.split(",")) {
+      if (term.startsWith("metadata.name=")) {
+        return Optional.of(term.substring("metadata.name=".length()));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private void get(HttpExchange exchange, String namespace, String name) throws IOException {
+    ObjectNode cm;
+    synchronized (this) {
+      cm = configMaps.get(namespace + "/" + name);
+    }
+    if (cm == null) {
+      sendStatus(exchange, 404, "NotFound", "configmaps \"" + name + "\" not found");
+    } else {
+      send(exchange, 200, cm.toString());
+    }
+  }
+
+  private void list(HttpExchange exchange, String namespace, Map<String, String> query)
+      throws IOException {
+    ObjectNode list = JSON.createObjectNode();
+    synchronized (this) {
+      list.put("apiVersion", "v1").put("kind", "ConfigMapList");
+      list.putObject("metadata").put("resourceVersion", String.valueOf(resourceVersion));
+      var items = list.putArray("items");
+      select(namespace, query).forEach(items::add);
+    }
+    send(exchange, 200, list.toString());
+  }
+
+  private void watch(HttpExchange exchange, String namespace, Map<String, String> query)
+      throws IOException {
+    Optional<String> name = fieldSelectorName(query);
+    boolean bookmarks = "true".equals(query.get("allowWatchBookmarks"));
+    long timeoutMillis =
+        TimeUnit.SECONDS.toMillis(Long.parseLong(query.getOrDefault("timeoutSeconds", "1800")));
+    BlockingQueue<String> queue = new LinkedBlockingQueue<>();
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(200, 0); // chunked: the events follow as they happen
+    OutputStream out = exchange.getResponseBody();
+    boolean hang = hangWatches;
+    synchronized (this) {
+      String from = query.get("resourceVersion");
+      if (from == null || from.isEmpty() || "0".equals(from)) {
+        for (ObjectNode cm : select(namespace, query)) {
+          queue.add(line("ADDED", cm));
+        }
+      } else if (Long.parseLong(from) < compactedBefore) {
+        ObjectNode status =
+            status(
+                410, "Expired", "too old resource version: " + from + " (" + compactedBefore + ")");
+        writeLine(out, line("ERROR", status));
+        return;
+      } else {
+        for (Change change : history) {
+          if (change.resourceVersion() > Long.parseLong(from)) {
+            queue.add(line(change.type(), change.object()));
+          }
+        }
+      }
+      watches.add(queue);
+    }
+    try {
+      long deadline = System.currentTimeMillis() + timeoutMillis;
+      while (true) {
+        long left = deadline - System.currentTimeMillis();
+        String next = left <= 0 ? null : queue.poll(left, TimeUnit.MILLISECONDS);
+        if (next == null || next.equals(END)) {
+          return;
+        }
+        if (hang) {
+          continue; // a stalled stream: nothing reaches the client
+        }
+        JsonNode event = JSON.readTree(next);
+        String type = event.get("type").asText();
+        if (type.equals("BOOKMARK") ? bookmarks : matches(event.get("object"), namespace, name)) {
+          writeLine(out, next);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      watches.remove(queue);
+    }
+  }
+
+  private static boolean matches(JsonNode object, String namespace, Optional<String> name) {
+    JsonNode meta = object.get("metadata");
+    return meta.get("namespace").asText().equals(namespace)
+        && name.map(n -> n.equals(meta.get("name").asText())).orElse(true);
+  }
+
+  private void createEvent(HttpExchange exchange, String namespace) throws IOException {
+    if (forbidEvents) {
+      sendStatus(
+          exchange,
+          403,
+          "Forbidden",
+          "events is forbidden: User \"system:serviceaccount:"
+              + namespace
+              + ":app\" cannot create resource \"events\" in API group \"\" in the namespace \""
+              + namespace
+              + "\"");
+      return;
+    }
+    JsonNode event = JSON.readTree(exchange.getRequestBody());
+    events.add(event);
+    ObjectNode created = event.deepCopy();
+    ObjectNode meta =
+        created.has("metadata")
+            ? (ObjectNode) created.get("metadata")
+            : created.putObject("metadata");
+    meta.put("resourceVersion", String.valueOf(resourceVersion));
+    send(exchange, 201, created.toString());
+  }
+
+  private static void writeLine(OutputStream out, String line) throws IOException {
+    out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  private static ObjectNode status(int code, String reason, String message) {
+    ObjectNode status = JSON.createObjectNode();
+    status.put("kind", "Status").put("apiVersion", "v1");
+    status.putObject("metadata");
+    status.put("status", "Failure").put("message", message).put("reason", reason).put("code", code);
+    return status;
+  }
+
+  private static void sendStatus(HttpExchange exchange, int code, String reason, String message)
+      throws IOException {
+    send(exchange, code, status(code, reason, message).toString());
+  }
+
+  private static void send(HttpExchange exchange, int code, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(code, bytes.length);
+    exchange.getResponseBody().write(bytes);
+  }
+
+  private static Map<String, String> query(String raw) {
+    Map<String, String> query = new HashMap<>();
+    if (raw != null) {
+      for (String pair : raw.split("&")) {
+        int eq = pair.indexOf('=');
+        String key =
+            URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+        String value =
+            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+        query.put(key, value);
+      }
+    }
+    return query;
+  }
+}
