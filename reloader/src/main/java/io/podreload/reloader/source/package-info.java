@@ -1,0 +1,2 @@
+/** The places configuration comes from, behind one small interface. */
+package io.podreload.reloader.source;
