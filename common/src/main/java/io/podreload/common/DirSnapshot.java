@@ -38,6 +38,18 @@ public record DirSnapshot(Path dir, boolean present, List<ConfigFile> files) {
     return shortHex(digest.digest());
   }
 
+  /**
+   * The name of this directory in the status file's {@code sources}: absolute and normalized, so
+   * that the app and the reloader agree however each was configured.
+   */
+  public String key() {
+    return keyOf(dir);
+  }
+
+  public static String keyOf(Path dir) {
+    return dir.toAbsolutePath().normalize().toString();
+  }
+
   /** A stable id of a whole config set: the ordered directories and their content hashes. */
   public static String versionOf(List<DirSnapshot> dirs) {
     MessageDigest digest = sha256();
