@@ -1,0 +1,78 @@
+# Shared helpers for the benchmark scripts in bench/. Source it; do not run it.
+# Every script prints a markdown section on stdout and its progress on stderr, so that
+# bench/run can append the sections to docs/benchmarks.md.
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+log() { printf 'bench | %s\n' "$*" >&2; }
+die() { printf 'bench | error: %s\n' "$*" >&2; exit 1; }
+
+# need_tool NAME [DEBIAN_PACKAGE]: installs the package with apt-get when root, else explains.
+need_tool() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  local pkg=${2:-$1}
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing $pkg"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null; } \
+      || die "could not install $pkg"
+  else
+    die "$1 is missing: install the Debian package $pkg"
+  fi
+}
+
+# need_jars: builds the three fat jars when one is missing (tests skipped: they are not measured).
+need_jars() {
+  local p missing=0
+  for p in app reloader logger; do [ -f "$BENCH_ROOT/$p/target/$p.jar" ] || missing=1; done
+  if [ "$missing" = 1 ]; then
+    log "building the jars"
+    (cd "$BENCH_ROOT" && ./mvnw -B -q package -DskipTests) >&2 || die "the build failed"
+  fi
+}
+
+# java_cmd PROGRAM: the command line that images, bin/local-pod and benchmarks all use.
+java_cmd() { echo "java @$BENCH_ROOT/$1/jvm.options -jar $BENCH_ROOT/$1/target/$1.jar"; }
+
+# free_port: a TCP port nobody listens on right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_http URL PID [SECONDS]: waits until URL answers 2xx; fails if PID dies first.
+wait_http() {
+  local url=$1 pid=$2 deadline=$(( $(date +%s) + ${3:-60} ))
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || die "process $pid died before $url answered"
+    [ "$(date +%s)" -lt "$deadline" ] || die "$url did not answer in time"
+    sleep 0.005
+  done
+}
+
+now_us() { echo $(( $(date +%s%N) / 1000 )); }
+
+# rss_mib PID: resident set size in MiB (one decimal).
+rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+# median N...: the median of integer or decimal numbers.
+median() { percentile 50 "$@"; }
+
+# percentile P N...: nearest-rank percentile (P in 1..100).
+percentile() {
+  local p=$1; shift
+  printf '%s\n' "$@" | sort -g | awk -v p="$p" '{v[NR]=$1} END {
+    if (NR == 0) { print "n/a"; exit }
+    r = int((p / 100) * NR + 0.999999); if (r < 1) r = 1; if (r > NR) r = NR; print v[r] }'
+}
+
+# us_to_ms MICROSECONDS: milliseconds with two decimals.
+us_to_ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+
+# ratio A B: A/B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+# verdict VALUE OP GOAL: "met" or "missed" (OP is <= or >=), for the goal column.
+verdict() {
+  awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN {
+    ok = (op == "<=") ? (v <= g) : (v >= g); print (ok ? "met" : "**missed**") }'
+}
