@@ -1,0 +1,183 @@
+package io.podreload.app;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The access log file: lines are queued by the request threads and written by one writer thread, so
+ * a slow disk never blocks the event loop. Rotated by size the way logrotate does it (rename {@code
+ * access.log} to {@code access.log.1}, then create a new one), so that the logger sidecar meets
+ * real rotation. Closing drains the queue: nothing is lost on a graceful shutdown.
+ */
+@Singleton
+public final class AccessLog {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
+  private static final int QUEUE_CAPACITY = 65_536;
+  private static final int BATCH = 1024;
+  private static final String END = new String("end of log"); // identity-compared sentinel
+
+  private final Path file;
+  private final long maxBytes;
+  private final int keep;
+  private final BlockingQueue<String> queue = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
+  private final Thread writer;
+  private final Counter written;
+  private final Counter dropped;
+  private final Counter rotations;
+
+  private OutputStream out;
+  private long size;
+  private String openProblem;
+  private volatile boolean closed;
+
+  public AccessLog(AppEnvironment settings, MeterRegistry metrics) {
+    this.file = settings.accessLog();
+    this.maxBytes = settings.accessLogMaxBytes();
+    this.keep = settings.accessLogKeep();
+    this.written = metrics.counter("app.access.log.lines", "result", "written");
+    this.dropped = metrics.counter("app.access.log.lines", "result", "dropped");
+    this.rotations = metrics.counter("app.access.log.rotations");
+    Gauge.builder("app.access.log.queue", queue, BlockingQueue::size).register(metrics);
+    this.writer = new Thread(this::drain, "access-log");
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  /** Queues one line (without its newline). Blocks only if the writer is far behind. */
+  public void append(String line) {
+    if (closed) {
+      write(List.of(line)); // after shutdown began: write in the caller, still nothing lost
+      return;
+    }
+    try {
+      if (!queue.offer(line)) {
+        queue.put(line); // 64k lines behind: slow down requests rather than lose lines
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      dropped.increment();
+    }
+  }
+
+  @PreDestroy
+  public void close() throws InterruptedException {
+    closed = true;
+    queue.put(END);
+    writer.join(TimeUnit.SECONDS.toMillis(10));
+    synchronized (this) {
+      closeQuietly();
+    }
+  }
+
+  private void drain() {
+    List<String> batch = new ArrayList<>(BATCH);
+    while (true) {
+      try {
+        batch.add(queue.take());
+      } catch (InterruptedException e) {
+        return;
+      }
+      queue.drainTo(batch, BATCH - 1);
+      boolean end = batch.remove(END);
+      write(batch);
+      batch.clear();
+      if (end) {
+        write(new ArrayList<>(queue)); // whatever raced in after the sentinel
+        return;
+      }
+    }
+  }
+
+  private synchronized void write(List<String> lines) {
+    if (lines.isEmpty()) {
+      return;
+    }
+    try {
+      for (String line : lines) {
+        byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
+        if (out == null || (size > 0 && size + bytes.length > maxBytes)) {
+          if (out != null) {
+            rotate();
+          }
+          open();
+        }
+        out.write(bytes);
+        size += bytes.length;
+      }
+      out.flush();
+      written.increment(lines.size());
+    } catch (IOException e) {
+      dropped.increment(lines.size());
+      String problem =
+          "cannot write the access log "
+              + file
+              + " ("
+              + e
+              + "); lines are dropped until it is writable: mount a writable volume there";
+      if (!problem.equals(openProblem)) {
+        LOG.error(problem);
+        openProblem = problem;
+      }
+      closeQuietly();
+    }
+  }
+
+  private void open() throws IOException {
+    Files.createDirectories(file.getParent());
+    out =
+        Files.newOutputStream(
+            file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    size = Files.size(file);
+    if (openProblem != null) {
+      LOG.info("the access log {} is writable again", file);
+      openProblem = null;
+    }
+  }
+
+  /** access.log.(k) → .(k+1), the oldest falling off, then access.log → access.log.1. */
+  private void rotate() throws IOException {
+    out.close();
+    out = null;
+    Files.deleteIfExists(rotated(keep));
+    for (int k = keep - 1; k >= 1; k--) {
+      if (Files.exists(rotated(k))) {
+        Files.move(rotated(k), rotated(k + 1), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    Files.move(file, rotated(1), StandardCopyOption.REPLACE_EXISTING);
+    rotations.increment();
+  }
+
+  private Path rotated(int k) {
+    return file.resolveSibling(file.getFileName() + "." + k);
+  }
+
+  private void closeQuietly() {
+    if (out != null) {
+      try {
+        out.close();
+      } catch (IOException ignored) {
+        // already reported through the write that failed
+      }
+      out = null;
+    }
+  }
+}

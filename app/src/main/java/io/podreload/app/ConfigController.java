@@ -1,0 +1,70 @@
+package io.podreload.app;
+
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code GET /config}: what is being served and how the last attempt went. Values that come from a
+ * secret dir are masked.
+ */
+@Controller("/config")
+public final class ConfigController {
+
+  static final String MASK = "******";
+
+  private final ConfigReloader reloader;
+  private final AppEnvironment settings;
+
+  public ConfigController(ConfigReloader reloader, AppEnvironment settings) {
+    this.reloader = reloader;
+    this.settings = settings;
+  }
+
+  @Get
+  public Map<String, Object> config() {
+    ActiveConfig active = reloader.current();
+    ConfigReloader.LastAttempt last = reloader.lastAttempt();
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("generation", active.generation());
+    body.put("version", active.configSet().version());
+    body.put("loadedAt", active.loadedAt().toString());
+    body.put("lastError", last.error());
+    body.put("lastResult", last.result());
+    body.put("lastAttemptAt", last.at().toString());
+    body.put("statusFileProblem", reloader.statusFileProblem().orElse(null));
+    body.put("sources", active.configSet().sources());
+    body.put("properties", masked(active.configSet()));
+    return body;
+  }
+
+  private Map<String, Object> masked(ConfigSet configSet) {
+    Map<String, Object> properties = new LinkedHashMap<>();
+    configSet
+        .properties()
+        .forEach(
+            (key, value) ->
+                properties.put(
+                    key,
+                    settings.isSecret(configSet.origins().get(key)) ? MASK : jsonValue(value)));
+    return properties;
+  }
+
+  /** Scalars as they are, lists element by element, anything else (dates) as text. */
+  private static Object jsonValue(Object value) {
+    if (value instanceof String || value instanceof Number || value instanceof Boolean) {
+      return value;
+    }
+    if (value instanceof List<?> list) {
+      return list.stream().map(ConfigController::jsonValue).toList();
+    }
+    if (value instanceof Map<?, ?> map) {
+      Map<String, Object> copy = new LinkedHashMap<>();
+      map.forEach((k, v) -> copy.put(String.valueOf(k), jsonValue(v)));
+      return copy;
+    }
+    return String.valueOf(value);
+  }
+}

@@ -1,0 +1,267 @@
+package io.podreload.app;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.context.annotation.Context;
+import io.micronaut.context.env.Environment;
+import io.micronaut.context.env.PropertySource;
+import io.micronaut.context.event.ApplicationEventPublisher;
+import io.micronaut.runtime.context.scope.refresh.RefreshEvent;
+import io.podreload.app.ConfigLoader.ConfigLoadException;
+import io.podreload.app.SettingsBinder.InvalidConfigException;
+import io.podreload.common.DirSnapshot;
+import io.podreload.common.ReloadStatus;
+import io.podreload.common.StatusFile;
+import jakarta.annotation.PreDestroy;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * Loads the config at start and again on every SIGHUP: read every dir, parse, merge, bind and
+ * validate a candidate; swap it in whole if valid, else keep serving the last good config; then
+ * acknowledge the attempt in the status file.
+ *
+ * <p>Reloads run one at a time on one thread. A signal that arrives while a reload runs causes
+ * exactly one more reload after it, so signals may be coalesced but never lost.
+ */
+@Context
+public final class ConfigReloader {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
+
+  private final AppEnvironment settings;
+  private final ConfigLoader loader;
+  private final SettingsBinder binder;
+  private final Environment environment;
+  private final ApplicationEventPublisher<RefreshEvent> refreshPublisher;
+  private final Counter applied;
+  private final Counter rejected;
+  private final long pid = ProcessHandle.current().pid();
+
+  private final AtomicReference<ActiveConfig> active = new AtomicReference<>();
+  private final AtomicReference<LastAttempt> lastAttempt = new AtomicReference<>();
+  private final AtomicBoolean reloadPending = new AtomicBoolean();
+  private final ExecutorService reloadThread =
+      Executors.newSingleThreadExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "config-reload");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  // Touched only by the thread that loads (start-up, then the reload thread).
+  private long attempts;
+  private PropertySource mountedSource;
+  private volatile double lastDurationSeconds;
+  private volatile String statusFileProblem;
+
+  public ConfigReloader(
+      AppEnvironment settings,
+      SettingsBinder binder,
+      Environment environment,
+      ApplicationEventPublisher<RefreshEvent> refreshPublisher,
+      MeterRegistry metrics) {
+    this.settings = settings;
+    this.loader = new ConfigLoader(settings);
+    this.binder = binder;
+    this.environment = environment;
+    this.refreshPublisher = refreshPublisher;
+    this.applied = metrics.counter("app.reloads", "result", ReloadStatus.APPLIED);
+    this.rejected = metrics.counter("app.reloads", "result", ReloadStatus.REJECTED);
+    Gauge.builder("app.config.generation", this, r -> r.current().generation())
+        .description("Loads applied by this process")
+        .register(metrics);
+    Gauge.builder("app.reload.last.duration", this, r -> r.lastDurationSeconds)
+        .baseUnit("seconds")
+        .description("Duration of the last load attempt")
+        .register(metrics);
+    load();
+    Signal.handle(new Signal("HUP"), signal -> requestReload());
+    LOG.info(
+        "config dirs {} (secret: {}); reloads on SIGHUP; status file {}",
+        settings.configDirs(),
+        settings.secretDirs(),
+        settings.statusFile());
+  }
+
+  /** The config being served. */
+  public ActiveConfig current() {
+    return active.get();
+  }
+
+  /** The last load attempt, applied or rejected. */
+  public LastAttempt lastAttempt() {
+    return lastAttempt.get();
+  }
+
+  /** Why the status file could not be written, if it could not. */
+  public Optional<String> statusFileProblem() {
+    return Optional.ofNullable(statusFileProblem);
+  }
+
+  /** Asks for a reload; returns at once. Called from the SIGHUP handler. */
+  public void requestReload() {
+    if (reloadPending.compareAndSet(false, true)) {
+      reloadThread.execute(
+          () -> {
+            reloadPending.set(false); // a signal from now on queues one more reload
+            load();
+          });
+    }
+  }
+
+  @PreDestroy
+  void close() throws InterruptedException {
+    reloadThread.shutdown();
+    reloadThread.awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  private void load() {
+    long started = System.nanoTime();
+    attempts++;
+    LOG.debug("load attempt {}: reading {}", attempts, settings.configDirs());
+    List<DirSnapshot> snapshots = List.of();
+    try {
+      snapshots = loader.read();
+      ConfigSet candidate = loader.merge(snapshots);
+      AppSettings appSettings = binder.bind(candidate.properties());
+      swap(candidate, appSettings);
+      applied.increment();
+      finish(started, ReloadStatus.APPLIED, null, candidate.sources());
+    } catch (ConfigLoadException | InvalidConfigException | RuntimeException e) {
+      String error = e.getMessage() == null ? e.toString() : e.getMessage();
+      if (active.get() == null) {
+        serveBuiltIn();
+      }
+      rejected.increment();
+      finish(started, ReloadStatus.REJECTED, error, sourcesOf(snapshots));
+    }
+  }
+
+  private void swap(ConfigSet candidate, AppSettings appSettings) {
+    ActiveConfig previous = active.get();
+    long generation = previous == null ? 1 : previous.generation() + 1;
+    active.set(new ActiveConfig(appSettings, candidate, generation, Instant.now()));
+    // Micronaut's own view of the config, so that @Refreshable beans and logger levels follow.
+    if (mountedSource != null) {
+      environment.removePropertySource(mountedSource);
+    }
+    mountedSource = SettingsBinder.mountedSource(candidate.properties());
+    environment.addPropertySource(mountedSource);
+    if (previous != null) {
+      Map<String, Object> changed =
+          changes(previous.configSet().properties(), candidate.properties());
+      if (!changed.isEmpty()) {
+        environment.refresh();
+        refreshPublisher.publishEvent(new RefreshEvent(changed));
+      }
+    }
+  }
+
+  /** The keys whose value changed, with their previous value, as {@link RefreshEvent} wants. */
+  private static Map<String, Object> changes(
+      Map<String, Object> before, Map<String, Object> after) {
+    Map<String, Object> changed = new HashMap<>();
+    before.forEach(
+        (key, value) -> {
+          if (!Objects.equals(value, after.get(key))) {
+            changed.put(key, value);
+          }
+        });
+    after.keySet().stream()
+        .filter(key -> !before.containsKey(key))
+        .forEach(key -> changed.put(key, null));
+    return changed;
+  }
+
+  /** The first load failed: serve the built-in config rather than nothing, and say so. */
+  private void serveBuiltIn() {
+    try {
+      ConfigSet none = loader.merge(List.of());
+      active.set(new ActiveConfig(binder.bind(Map.of()), none, 0, Instant.now()));
+    } catch (ConfigLoadException | InvalidConfigException e) {
+      throw new IllegalStateException("the built-in application.yml is invalid: " + e.getMessage());
+    }
+  }
+
+  private void finish(long started, String result, String error, Map<String, String> sources) {
+    lastDurationSeconds = (System.nanoTime() - started) / 1e9;
+    ActiveConfig serving = active.get();
+    Instant at = Instant.now();
+    lastAttempt.set(new LastAttempt(result, error, at));
+    ReloadStatus status =
+        new ReloadStatus(
+            pid,
+            serving.generation(),
+            serving.configSet().version(),
+            result,
+            error,
+            at.toString(),
+            attempts,
+            sources);
+    if (error == null) {
+      LOG.info(
+          "config applied: generation {}, version {}, {} properties, in {} ms",
+          serving.generation(),
+          serving.configSet().version(),
+          serving.configSet().properties().size(),
+          String.format("%.1f", lastDurationSeconds * 1000));
+    } else {
+      LOG.warn(
+          "config rejected, still serving generation {} (version {}): {}",
+          serving.generation(),
+          serving.configSet().version(),
+          error);
+    }
+    writeStatus(status);
+  }
+
+  private void writeStatus(ReloadStatus status) {
+    try {
+      StatusFile.write(settings.statusFile(), status);
+      if (statusFileProblem != null) {
+        LOG.info("status file {} is writable again", settings.statusFile());
+        statusFileProblem = null;
+      }
+    } catch (IOException | RuntimeException e) {
+      String problem =
+          "cannot write the status file "
+              + settings.statusFile()
+              + " ("
+              + e
+              + "): the reloader cannot confirm reloads; give the app a writable dir there"
+              + " (an emptyDir at /run/app)";
+      if (!problem.equals(statusFileProblem)) {
+        LOG.warn(problem);
+      }
+      statusFileProblem = problem;
+    }
+  }
+
+  private static Map<String, String> sourcesOf(List<DirSnapshot> snapshots) {
+    return new ConfigSet(snapshots, Map.of(), Map.of(), "").sources();
+  }
+
+  /**
+   * The outcome of the last load attempt.
+   *
+   * @param result {@code applied} or {@code rejected}
+   * @param error why it was rejected; null when applied
+   * @param at when it ended
+   */
+  public record LastAttempt(String result, String error, Instant at) {}
+}

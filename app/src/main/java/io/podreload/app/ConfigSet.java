@@ -1,0 +1,40 @@
+package io.podreload.app;
+
+import io.podreload.common.DirSnapshot;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The merged content of all config dirs at one moment: what a load attempt read.
+ *
+ * @param snapshots every configured dir, in order (missing ones marked not present)
+ * @param properties the merged flat properties, later dirs winning
+ * @param origins for each property, the dir its value came from
+ * @param version a stable id of the content ({@link DirSnapshot#versionOf})
+ */
+public record ConfigSet(
+    List<DirSnapshot> snapshots,
+    Map<String, Object> properties,
+    Map<String, Path> origins,
+    String version) {
+
+  public ConfigSet {
+    snapshots = List.copyOf(snapshots);
+    properties = Collections.unmodifiableMap(new LinkedHashMap<>(properties));
+    origins = Map.copyOf(origins);
+  }
+
+  /** Each present dir's status-file name and content hash: what the reloader confirms against. */
+  public Map<String, String> sources() {
+    Map<String, String> sources = new LinkedHashMap<>();
+    for (DirSnapshot snapshot : snapshots) {
+      if (snapshot.present()) {
+        sources.put(snapshot.key(), snapshot.hash());
+      }
+    }
+    return sources;
+  }
+}

@@ -1,0 +1,183 @@
+package io.podreload.app;
+
+import static org.awaitility.Awaitility.await;
+
+import io.podreload.common.ReloadStatus;
+import io.podreload.common.StatusFile;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The app as a real process (the JVM flags of app/jvm.options, the test class path), with its dirs
+ * in a temp dir, driven over real HTTP and real signals.
+ */
+final class AppProcess implements AutoCloseable {
+
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  final Path work;
+  final Path config;
+  final Path secrets;
+  final Path statusFile;
+  final Path accessLog;
+  final Path output;
+  final int port;
+  private final Process process;
+
+  private AppProcess(Path work, Map<String, String> extraEnv) throws IOException {
+    this.work = work;
+    this.config = work.resolve("config");
+    this.secrets = work.resolve("secrets");
+    this.statusFile = work.resolve("run/reload-status.json");
+    this.accessLog = work.resolve("log/access.log");
+    this.output = work.resolve("app.out");
+    this.port = freePort();
+    Files.createDirectories(statusFile.getParent());
+    Map<String, String> env = new HashMap<>();
+    env.put("MICRONAUT_SERVER_PORT", Integer.toString(port));
+    env.put(AppEnvironment.CONFIG_DIRS, config + "," + secrets);
+    env.put(AppEnvironment.SECRET_DIRS, secrets.toString());
+    env.put(AppEnvironment.STATUS_FILE, statusFile.toString());
+    env.put(AppEnvironment.ACCESS_LOG, accessLog.toString());
+    env.putAll(extraEnv);
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("@" + Path.of("jvm.options").toAbsolutePath());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+    command.add(Application.class.getName());
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.redirectOutput(output.toFile());
+    builder.environment().putAll(env);
+    this.process = builder.start();
+  }
+
+  /** Starts the app and waits until it answers {@code /health}. */
+  static AppProcess start(Path work) throws IOException {
+    return start(work, Map.of());
+  }
+
+  static AppProcess start(Path work, Map<String, String> env) throws IOException {
+    AppProcess app = new AppProcess(work, env);
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(50))
+          .until(
+              () -> {
+                if (!app.process.isAlive()) {
+                  throw new AssertionError("the app exited:\n" + app.output());
+                }
+                return app.statusOf("/health") == 200;
+              });
+    } catch (RuntimeException | Error e) {
+      app.close();
+      throw e;
+    }
+    return app;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  String get(String path) {
+    return send(path).body();
+  }
+
+  int statusOf(String path) {
+    try {
+      return send(path).statusCode();
+    } catch (UncheckedIOException e) {
+      return -1;
+    }
+  }
+
+  HttpResponse<String> send(String path) {
+    try {
+      return HTTP.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+              .timeout(Duration.ofSeconds(10))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Sends a real signal with kill(1). */
+  void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-s", name, Long.toString(pid())).start();
+    if (kill.waitFor() != 0) {
+      throw new IllegalStateException("kill -s " + name + " " + pid() + " failed");
+    }
+  }
+
+  Optional<ReloadStatus> status() throws IOException {
+    return StatusFile.read(statusFile);
+  }
+
+  /** Waits for the status file to report at least {@code attempt} load attempts. */
+  ReloadStatus awaitAttempt(long attempt) {
+    return await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(10))
+        .ignoreExceptions()
+        .until(() -> status().orElseThrow(), s -> s.attempt() >= attempt);
+  }
+
+  String output() {
+    try {
+      return Files.exists(output) ? Files.readString(output) : "";
+    } catch (IOException e) {
+      return "(output unreadable: " + e + ")";
+    }
+  }
+
+  /** Stops the app with SIGTERM (a graceful shutdown) and returns its exit code. */
+  int stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() {
+    try {
+      if (process.isAlive()) {
+        stop();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package io.podreload.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.podreload.app.ConfigLoader.ConfigLoadException;
+import io.podreload.common.KubeletVolume;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  @TempDir Path work;
+
+  private ConfigLoader loader(String dirs, String secretDirs) {
+    return new ConfigLoader(
+        AppEnvironment.from(
+            Map.of(AppEnvironment.CONFIG_DIRS, dirs, AppEnvironment.SECRET_DIRS, secretDirs)));
+  }
+
+  private void kubelet(Path dir, Map<String, String> files) throws Exception {
+    Map<String, byte[]> bytes = new java.util.HashMap<>();
+    files.forEach((k, v) -> bytes.put(k, v.getBytes(StandardCharsets.UTF_8)));
+    KubeletVolume.write(dir, bytes, PosixFilePermissions.fromString("rw-r--r--"));
+  }
+
+  @Test
+  void laterDirsWinAndEveryFormatIsRead() throws Exception {
+    Path a = work.resolve("a");
+    Path b = work.resolve("b");
+    kubelet(a, Map.of("application.yml", "app:\n  greeting: a\n  other: 1\n"));
+    kubelet(b, Map.of("x.json", "{\"app\":{\"greeting\":\"b\"}}", "y.properties", "z.k=v\n"));
+    ConfigSet set = loader(a + "," + b, "").merge(loader(a + "," + b, "").read());
+    assertThat(set.properties())
+        .containsEntry("app.greeting", "b")
+        .containsEntry("app.other", 1)
+        .containsEntry("z.k", "v");
+    assertThat(set.origins()).containsEntry("app.greeting", b).containsEntry("app.other", a);
+    assertThat(set.sources()).containsOnlyKeys(a.toString(), b.toString());
+  }
+
+  @Test
+  void dotEntriesAndOtherExtensionsAreIgnoredAndMissingDirsSkipped() throws Exception {
+    Path a = work.resolve("a");
+    Files.createDirectories(a);
+    Files.writeString(a.resolve(".hidden.yml"), "app:\n  greeting: hidden\n");
+    Files.writeString(a.resolve("notes.txt"), "not config");
+    Files.writeString(a.resolve("app.yaml"), "app:\n  greeting: shown\n");
+    ConfigLoader loader = loader(a + "," + work.resolve("missing"), "");
+    ConfigSet set = loader.merge(loader.read());
+    assertThat(set.properties()).containsOnly(Map.entry("app.greeting", "shown"));
+    assertThat(set.snapshots().get(1).present()).isFalse();
+  }
+
+  @Test
+  void theVersionIsStableForIdenticalContentAndChangesWithIt() throws Exception {
+    Path a = work.resolve("a");
+    kubelet(a, Map.of("application.yml", "app:\n  greeting: one\n"));
+    ConfigLoader loader = loader(a.toString(), "");
+    String first = loader.merge(loader.read()).version();
+    kubelet(a, Map.of("application.yml", "app:\n  greeting: one\n"));
+    assertThat(loader.merge(loader.read()).version()).isEqualTo(first);
+    kubelet(a, Map.of("application.yml", "app:\n  greeting: two\n"));
+    assertThat(loader.merge(loader.read()).version()).isNotEqualTo(first);
+  }
+
+  @Test
+  void nonUtf8BytesAreRejectedWithTheFileName() throws Exception {
+    Path a = work.resolve("a");
+    Files.createDirectories(a);
+    Files.write(a.resolve("application.yml"), new byte[] {'a', ':', ' ', (byte) 0xff, '\n'});
+    ConfigLoader loader = loader(a.toString(), "");
+    assertThatThrownBy(() -> loader.merge(loader.read()))
+        .isInstanceOf(ConfigLoadException.class)
+        .hasMessageContaining("application.yml")
+        .hasMessageContaining("UTF-8");
+  }
+
+  @Test
+  void parseErrorsInSecretDirsNameThePlaceButNotTheContent() throws Exception {
+    Path s = work.resolve("s");
+    kubelet(s, Map.of("x.json", "{\"k\": unquoted-secret-token}"));
+    ConfigLoader loader = loader(s.toString(), s.toString());
+    assertThatThrownBy(() -> loader.merge(loader.read()))
+        .hasMessageContaining("x.json")
+        .hasMessageContaining("line 1")
+        .hasMessageNotContaining("unquoted-secret-token");
+  }
+}
