@@ -137,10 +137,23 @@ public final class ConfigReloader {
     List<DirSnapshot> snapshots = List.of();
     try {
       snapshots = loader.read();
+      long read = System.nanoTime();
       ConfigSet candidate = loader.merge(snapshots);
+      long parsed = System.nanoTime();
       AppSettings appSettings = binder.bind(candidate.properties());
+      long bound = System.nanoTime();
       swap(candidate, appSettings);
+      long swapped = System.nanoTime();
       applied.increment();
+      if (LOG.isDebugEnabled()) {
+        LOG.debug(
+            "load attempt {}: read {} us, parse {} us, bind {} us, swap {} us",
+            attempts,
+            (read - started) / 1000,
+            (parsed - read) / 1000,
+            (bound - parsed) / 1000,
+            (swapped - bound) / 1000);
+      }
       finish(started, ReloadStatus.APPLIED, null, candidate.sources());
     } catch (ConfigLoadException | InvalidConfigException | RuntimeException e) {
       String error = e.getMessage() == null ? e.toString() : e.getMessage();

@@ -1,0 +1,52 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import jnr.posix.POSIXFactory;
+
+/**
+ * The app's reload latency from the outside: write a new config (N keys) with an atomic rename,
+ * send SIGHUP with kill(2), then poll GET / on a kept-alive connection until the new greeting is
+ * served. Prints one microsecond figure per reload, one per line.
+ *
+ * <p>Usage: java -cp reloader/target/reloader.jar bench/ReloadLatency.java PORT PID CONFIG_DIR
+ * RELOADS KEYS (jnr-posix comes from the reloader's jar: the same kill the reloader sends).
+ */
+public class ReloadLatency {
+  public static void main(String[] args) throws Exception {
+    int port = Integer.parseInt(args[0]);
+    int pid = Integer.parseInt(args[1]);
+    Path dir = Path.of(args[2]);
+    int reloads = Integer.parseInt(args[3]);
+    int keys = Integer.parseInt(args[4]);
+    var posix = POSIXFactory.getNativePOSIX();
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build();
+    long[] micros = new long[reloads];
+    for (int i = 0; i < reloads; i++) {
+      String greeting = "bench " + i + " " + System.nanoTime();
+      StringBuilder yaml = new StringBuilder("app:\n  greeting: \"" + greeting + "\"\nbench:\n");
+      for (int k = 1; k < keys; k++) {
+        yaml.append("  key").append(k).append(": value-").append(k).append('-').append(i).append('\n');
+      }
+      Path tmp = dir.resolve(".bench.tmp");
+      Files.writeString(tmp, yaml, StandardCharsets.UTF_8);
+      Files.move(tmp, dir.resolve("application.yml"), StandardCopyOption.ATOMIC_MOVE);
+      long start = System.nanoTime();
+      if (posix.kill(pid, 1) != 0) {
+        throw new IllegalStateException("kill failed: errno " + posix.errno());
+      }
+      while (!greeting.equals(http.send(get, HttpResponse.BodyHandlers.ofString()).body())) {
+        Thread.onSpinWait();
+      }
+      micros[i] = (System.nanoTime() - start) / 1000;
+      Thread.sleep(20); // let the reload finish its acknowledgement before the next one
+    }
+    Arrays.stream(micros).forEach(System.out::println);
+  }
+}

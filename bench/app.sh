@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The app's benchmarks, with the JVM flags it ships with (app/jvm.options):
+#  - start-up to ready and RSS after start and after 10k requests (median of 5 starts)
+#  - reload latency from SIGHUP to the new greeting served, 100-key config (goal p50 <= 5 ms)
+#  - wrk load without reloads beside the same load with a reload every 100 ms
+#    (goal: zero failed requests, p99 within 10% of the run without reloads)
+# Prints a markdown section on stdout.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$BENCH_ROOT"
+DURATION=${BENCH_LOAD_SECONDS:-30}
+RELOADS=${BENCH_RELOADS:-100}
+need_jars
+need_tool wrk
+need_tool curl
+
+work=$(mktemp -d -t bench-app.XXXXXX)
+pid=
+stop_app() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  pid=
+}
+trap 'stop_app; rm -rf "$work"' EXIT
+
+start_app() { # sets pid, port
+  port=$(free_port)
+  mkdir -p "$work/config" "$work/log"
+  printf 'app:\n  greeting: "bench"\n' > "$work/config/application.yml"
+  APP_CONFIG_DIRS="$work/config" APP_STATUS_FILE="$work/status.json" \
+    APP_ACCESS_LOG="$work/log/access.log" MICRONAUT_SERVER_PORT=$port \
+    $(java_cmd app) > "$work/app.out" 2>&1 &
+  pid=$!
+}
+
+log "start-up and RSS (5 starts)"
+starts=() rss_start=() rss_10k=()
+for _ in 1 2 3 4 5; do
+  t0=$(now_us); start_app; wait_http "http://127.0.0.1:$port/health" "$pid"
+  starts+=($(( ($(now_us) - t0) / 1000 )))
+  sleep 1
+  rss_start+=("$(rss_mib "$pid")")
+  wrk -t1 -c4 -d5s "http://127.0.0.1:$port/" > "$work/warm.txt"
+  rss_10k+=("$(rss_mib "$pid")")
+  requests=$(awk '/requests in/ {print $1}' "$work/warm.txt")
+  stop_app
+done
+
+log "reload latency ($RELOADS reloads of a 100-key config)"
+start_app; wait_http "http://127.0.0.1:$port/health" "$pid"
+java -cp reloader/target/reloader.jar bench/ReloadLatency.java "$port" "$pid" "$work/config" 20 100 > /dev/null # warm-up
+mapfile -t lat < <(java -cp reloader/target/reloader.jar bench/ReloadLatency.java "$port" "$pid" "$work/config" "$RELOADS" 100)
+p50=$(percentile 50 "${lat[@]}") p95=$(percentile 95 "${lat[@]}") max=$(percentile 100 "${lat[@]}")
+
+wrk_run() { wrk -t2 -c16 -d"${DURATION}s" --latency "http://127.0.0.1:$port/" > "$work/wrk-$1.txt"; }
+field() { # file rps|p50|p99|errors
+  case "$2" in
+    rps) awk '/Requests\/sec/ {printf "%d", $2}' "$1" ;;
+    p50) awk '$1=="50%" {print $2}' "$1" ;;
+    p99) awk '$1=="99%" {print $2}' "$1" ;;
+    errors) awk '/Non-2xx or 3xx/ {n+=$NF} /Socket errors/ {gsub(",",""); n+=$4+$6+$8+$10} END {print n+0}' "$1" ;;
+  esac
+}
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else printf "%.3f", v*1000 }'; }
+
+log "load without reloads (${DURATION}s)"
+wrk_run steady
+gen0=$(curl -fsS "http://127.0.0.1:$port/config" | sed -n 's/.*"generation":\([0-9]*\).*/\1/p')
+log "load with a reload every 100 ms (${DURATION}s)"
+(
+  end=$(( $(date +%s) + DURATION )) i=0
+  while [ "$(date +%s)" -lt "$end" ]; do
+    i=$((i + 1))
+    printf 'app:\n  greeting: "storm %s"\n' "$i" > "$work/config/.tmp"
+    mv "$work/config/.tmp" "$work/config/application.yml"
+    kill -HUP "$pid"
+    sleep 0.1
+  done
+) &
+storm=$!
+wrk_run storm
+wait "$storm"
+gen1=$(curl -fsS "http://127.0.0.1:$port/config" | sed -n 's/.*"generation":\([0-9]*\).*/\1/p')
+steady_p99=$(to_ms "$(field "$work/wrk-steady.txt" p99)") storm_p99=$(to_ms "$(field "$work/wrk-storm.txt" p99)")
+errors=$(( $(field "$work/wrk-steady.txt" errors) + $(field "$work/wrk-storm.txt" errors) ))
+
+cat <<EOF2
+## App
+
+\`bench/app.sh\`: the app alone, run as \`$(java_cmd app | sed "s|$BENCH_ROOT/||g")\`.
+
+| measure | figure | goal | |
+|---|---|---|---|
+| start-up to ready (\`/health\` answers), median of 5 | $(median "${starts[@]}") ms | | |
+| RSS after start, median of 5 | $(median "${rss_start[@]}") MiB | | |
+| RSS after ~$requests requests, median of 5 | $(median "${rss_10k[@]}") MiB | | |
+| SIGHUP to the new greeting served, 100-key config, p50 ($RELOADS reloads) | $(us_to_ms "$p50") ms | ≤ 5 ms | $(verdict "$(us_to_ms "$p50")" "<=" 5) |
+| same, p95 / max | $(us_to_ms "$p95") / $(us_to_ms "$max") ms | | |
+| failed requests, both wrk runs | $errors | 0 | $(verdict "$errors" "<=" 0) |
+| p99 with a reload every 100 ms / without | $storm_p99 / $steady_p99 ms = $(ratio "$storm_p99" "$steady_p99") | ≤ 1.10 | $(verdict "$(ratio "$storm_p99" "$steady_p99")" "<=" 1.10) |
+
+wrk -t2 -c16, ${DURATION} s each, on \`GET /\`, one run after the other against the same process:
+
+| run | requests/s | p50 | p99 | failed |
+|---|---|---|---|---|
+| no reloads | $(field "$work/wrk-steady.txt" rps) | $(field "$work/wrk-steady.txt" p50) | $(field "$work/wrk-steady.txt" p99) | $(field "$work/wrk-steady.txt" errors) |
+| a reload every 100 ms ($((gen1 - gen0)) applied) | $(field "$work/wrk-storm.txt" rps) | $(field "$work/wrk-storm.txt" p50) | $(field "$work/wrk-storm.txt" p99) | $(field "$work/wrk-storm.txt" errors) |
+EOF2
