@@ -109,6 +109,11 @@ public final class FakeVault implements AutoCloseable {
         token, (k, t) -> new Token(t.id(), t.accessor(), t.ttlSeconds(), Instant.EPOCH, t.path()));
   }
 
+  /** Makes every token invalid now, as their TTLs running out does. */
+  public void expireAll() {
+    tokens.keySet().forEach(this::expire);
+  }
+
   /** Revokes every token, as {@code vault token revoke} would. */
   public void revokeAll() {
     tokens.clear();

@@ -1,0 +1,490 @@
+package io.podreload.reloader.vault;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micronaut.core.annotation.Nullable;
+import io.podreload.common.ConfigFile;
+import io.podreload.common.DirSnapshot;
+import io.podreload.common.KubeletVolume;
+import io.podreload.reloader.source.ConfigSource;
+import io.podreload.reloader.source.ReloadOutcome;
+import io.podreload.reloader.source.SnapshotListener;
+import io.podreload.reloader.source.SourceChange;
+import io.podreload.reloader.vault.VaultClient.Lease;
+import io.podreload.reloader.vault.VaultClient.Secret;
+import io.podreload.reloader.vault.VaultFailure.Reason;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code vault} source: one KV secret, rendered as a properties file into the secrets dir.
+ *
+ * <p>It logs in (a token, or Kubernetes auth), renews its token at two thirds of its TTL and logs
+ * in again when renewal fails or Vault denies the token. It checks the secret every poll interval:
+ * KV v2 by its metadata's {@code current_version} (the data is read only for a new version), KV v1
+ * by the hash of its content. While Vault fails, the rendered secret stays as it is, calls back off
+ * with jitter, and {@link #problem()} speaks once the failure lasts longer than {@code
+ * degraded-after}.
+ *
+ * <p>All state changes happen under this object's lock, from {@link #start} and from the source's
+ * one thread (polls and renewals), so they never interleave.
+ */
+@Singleton
+public final class VaultSource implements ConfigSource {
+
+  static final String NAME = "vault";
+  private static final Logger LOG = LoggerFactory.getLogger(VaultSource.class);
+  private static final TimeUnit MILLIS = TimeUnit.MILLISECONDS;
+
+  private final VaultSettings settings;
+  private final VaultMetrics metrics;
+  private final Clock clock = Clock.systemUTC();
+
+  private ScheduledExecutorService executor;
+  private VaultClient client;
+  private SnapshotListener listener;
+  private Lease lease;
+  private Duration loginTtl = Duration.ZERO;
+  private ScheduledFuture<?> renewal;
+  private int renderedVersion = -1;
+  private String renderedHash;
+  private Duration backoff;
+
+  // Read by problem() from the health endpoint's thread.
+  private volatile Instant failingSince;
+  private volatile VaultFailure lastFailure;
+  private volatile String servedRevision = "none";
+  private volatile boolean closed;
+
+  @Inject
+  public VaultSource(VaultSettings settings, @Nullable MeterRegistry registry) {
+    this.settings = settings;
+    this.metrics = new VaultMetrics(registry != null ? registry : new SimpleMeterRegistry());
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public synchronized void start(SnapshotListener listener) throws Exception {
+    List<String> problems = settings.problems();
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(
+          "the Vault source cannot start: " + String.join("; ", problems));
+    }
+    LOG.info("Vault source: {}", settings);
+    this.listener = listener;
+    try {
+      client = new VaultClient(settings);
+    } catch (VaultFailure failure) {
+      throw new IllegalStateException("the Vault source cannot start: " + failure.getMessage());
+    }
+    executor =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "vault-source");
+              thread.setDaemon(true);
+              return thread;
+            });
+    Instant deadline = clock.instant().plus(settings.startTimeout());
+    while (true) {
+      if (closed) {
+        throw new IllegalStateException("the Vault source was closed while starting");
+      }
+      Instant seenAt = clock.instant();
+      try {
+        publish(read(), seenAt, true);
+        recovered();
+        break;
+      } catch (VaultFailure failure) {
+        failed(failure);
+        boolean retry = failure.reason().isTransient() && clock.instant().isBefore(deadline);
+        if (!retry) {
+          if (failure.reason().isTransient() && servePreviousRender()) {
+            break;
+          }
+          close();
+          throw new IllegalStateException(
+              "the Vault source cannot render "
+                  + settings.kvPath()
+                  + ": "
+                  + failure.getMessage()
+                  + hint(failure.reason()));
+        }
+        // Blocking here is the point: start() returns when the secret is in place.
+        wait(nextBackoff().toMillis());
+      }
+    }
+    executor.schedule(this::poll, jittered(settings.pollInterval()).toMillis(), MILLIS);
+  }
+
+  @Override
+  public Optional<String> problem() {
+    Instant since = failingSince;
+    VaultFailure failure = lastFailure;
+    if (closed || since == null || failure == null) {
+      return Optional.empty();
+    }
+    Duration failing = Duration.between(since, clock.instant());
+    if (failing.compareTo(settings.degradedAfter()) < 0) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "Vault has failed for "
+            + failing.toSeconds()
+            + "s ("
+            + failure.reason().label()
+            + ": "
+            + failure.getMessage()
+            + "); the app keeps the secret version "
+            + servedRevision
+            + " rendered before");
+  }
+
+  @Override
+  public void reloaded(SourceChange change, ReloadOutcome outcome) {
+    if (outcome.result() == ReloadOutcome.Result.APPLIED) {
+      LOG.info("the app applied Vault secret version {}", change.revision());
+    } else {
+      LOG.warn(
+          "Vault secret version {} was not applied ({}): {}",
+          change.revision(),
+          outcome.result(),
+          outcome.message());
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    if (executor != null) {
+      executor.shutdownNow();
+    }
+  }
+
+  /** One poll: a new version is rendered and reported; a failure keeps what is rendered. */
+  private synchronized void poll() {
+    if (closed) {
+      return;
+    }
+    Duration next;
+    Instant seenAt = clock.instant();
+    try {
+      Secret secret = readIfChanged();
+      if (secret != null) {
+        publish(secret, seenAt, false);
+      }
+      recovered();
+      next = jittered(settings.pollInterval());
+    } catch (VaultFailure failure) {
+      failed(failure);
+      next = nextBackoff();
+    } catch (RuntimeException e) {
+      // Never let the loop die. Only the type is logged: a message might quote content.
+      LOG.error("the Vault source's poll failed unexpectedly ({}); retrying", e.getClass());
+      next = nextBackoff();
+    }
+    if (!closed) {
+      executor.schedule(this::poll, next.toMillis(), MILLIS);
+    }
+  }
+
+  /** The secret when it differs from what was rendered (KV v2: by version), else null. */
+  private Secret readIfChanged() throws VaultFailure {
+    if (settings.kvVersion() == 2) {
+      int current = withToken(client::currentVersion);
+      if (current == renderedVersion) {
+        return null;
+      }
+      LOG.info(
+          "Vault secret {} has version {} (rendered: {})",
+          settings.kvPath(),
+          current,
+          renderedVersion);
+    }
+    return read();
+  }
+
+  private Secret read() throws VaultFailure {
+    return settings.kvVersion() == 2 ? withToken(client::readV2) : withToken(client::readV1);
+  }
+
+  private void publish(Secret secret, Instant seenAt, boolean always) throws VaultFailure {
+    byte[] content = SecretProperties.render(settings.kvPath(), secret.data());
+    String hash = sha256(content);
+    if (!always && hash.equals(renderedHash)) {
+      renderedVersion = secret.version();
+      if (settings.kvVersion() == 2) {
+        LOG.info("Vault secret version {} has the content already rendered", secret.version());
+      }
+      return;
+    }
+    Path dir = settings.secretsDir();
+    DirSnapshot snapshot;
+    try {
+      KubeletVolume.write(dir, Map.of(settings.file(), content), settings.filePermissions());
+      snapshot = KubeletVolume.read(dir);
+    } catch (IOException e) {
+      throw new VaultFailure(
+          Reason.RENDER,
+          0,
+          "cannot render into " + dir + " (" + e.getClass().getSimpleName() + ")");
+    }
+    renderedVersion = secret.version();
+    renderedHash = hash;
+    String revision =
+        settings.kvVersion() == 2 ? String.valueOf(secret.version()) : hash.substring(0, 16);
+    servedRevision = revision;
+    metrics.rendered(secret.version());
+    LOG.info(
+        "rendered Vault secret {} version {} ({} keys) into {}",
+        settings.kvPath(),
+        revision,
+        secret.data().size(),
+        dir.resolve(settings.file()));
+    report(new SourceChange(NAME, snapshot, seenAt, revision));
+  }
+
+  /** At start-up with Vault unreachable: the secret rendered by an earlier run, if there is one. */
+  private boolean servePreviousRender() {
+    try {
+      DirSnapshot previous = KubeletVolume.read(settings.secretsDir());
+      Optional<ConfigFile> file =
+          previous.files().stream().filter(f -> f.name().equals(settings.file())).findFirst();
+      if (file.isEmpty()) {
+        return false;
+      }
+      renderedHash = sha256(file.get().content());
+      servedRevision = "rendered before the start";
+      LOG.warn(
+          "Vault is unavailable; serving the secret rendered earlier into {} and retrying",
+          settings.secretsDir());
+      report(new SourceChange(NAME, previous, clock.instant(), ""));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private void report(SourceChange change) {
+    try {
+      listener.changed(change);
+    } catch (RuntimeException e) {
+      LOG.error(
+          "the reload pipeline failed on Vault secret {} ({})", change.revision(), e.getClass());
+    }
+  }
+
+  @FunctionalInterface
+  private interface TokenCall<T> {
+    T call(String token) throws VaultFailure;
+  }
+
+  /** Runs a call with the current token; a denied token leads to one new login and one retry. */
+  private <T> T withToken(TokenCall<T> call) throws VaultFailure {
+    if (lease == null) {
+      authenticate();
+    }
+    try {
+      return call.call(lease.token());
+    } catch (VaultFailure failure) {
+      if (failure.reason() != Reason.DENIED) {
+        throw failure;
+      }
+      metrics.error(failure.reason());
+      LOG.warn("{}; logging in again", failure.getMessage());
+      lease = null;
+      authenticate();
+      return call.call(lease.token());
+    }
+  }
+
+  /** Kubernetes auth: a new login. Token auth: the token (file re-read) and its TTL. */
+  private void authenticate() throws VaultFailure {
+    if (settings.kubernetesAuth()) {
+      String jwt = readCredential(settings.jwtFile(), "RELOADER_VAULT_JWT_FILE");
+      lease = client.loginByKubernetes(jwt);
+      metrics.login();
+      LOG.info(
+          "logged in to Vault as role {} (token TTL {}s, renewable: {})",
+          settings.role(),
+          lease.ttl().toSeconds(),
+          lease.renewable());
+    } else {
+      String token =
+          settings.tokenFile() != null
+              ? readCredential(settings.tokenFile(), "RELOADER_VAULT_TOKEN_FILE")
+              : settings.tokenOrNull();
+      lease = client.lookupSelf(token);
+      LOG.info(
+          "using the Vault token given (TTL {}s, renewable: {})",
+          lease.ttl().toSeconds(),
+          lease.renewable());
+    }
+    loginTtl = lease.ttl();
+    scheduleRenewal();
+  }
+
+  private void scheduleRenewal() {
+    if (renewal != null) {
+      renewal.cancel(false);
+      renewal = null;
+    }
+    if (lease.renewable() && lease.ttl().toMillis() > 0) {
+      Duration delay = jittered(lease.ttl().multipliedBy(2).dividedBy(3));
+      renewal = executor.schedule(this::renew, delay.toMillis(), MILLIS);
+    }
+  }
+
+  /** Renews the token; when Vault will not, logs in again. */
+  private synchronized void renew() {
+    if (closed || lease == null) {
+      return;
+    }
+    try {
+      try {
+        lease = client.renewSelf(lease.token());
+        metrics.renewal();
+        LOG.debug("renewed the Vault token (TTL {}s)", lease.ttl().toSeconds());
+        if (settings.kubernetesAuth() && lease.ttl().compareTo(loginTtl.dividedBy(2)) < 0) {
+          LOG.info("the Vault token nears its max TTL; logging in again");
+          authenticate();
+        } else {
+          scheduleRenewal();
+        }
+      } catch (VaultFailure failure) {
+        if (failure.reason().isTransient()) {
+          throw failure;
+        }
+        LOG.warn("{}; logging in again", failure.getMessage());
+        lease = null;
+        authenticate();
+      }
+    } catch (VaultFailure failure) {
+      failed(failure);
+      renewal = executor.schedule(this::renew, nextBackoff().toMillis(), MILLIS);
+    }
+  }
+
+  private static String readCredential(Path file, String setting) throws VaultFailure {
+    String value;
+    try {
+      value = Files.readString(file).strip();
+    } catch (IOException e) {
+      throw new VaultFailure(
+          Reason.CREDENTIALS,
+          0,
+          "cannot read " + file + " (" + setting + "): " + e.getClass().getSimpleName());
+    }
+    if (value.isEmpty()) {
+      throw new VaultFailure(Reason.CREDENTIALS, 0, file + " (" + setting + ") is empty");
+    }
+    return value;
+  }
+
+  private void failed(VaultFailure failure) {
+    metrics.error(failure.reason());
+    lastFailure = failure;
+    if (failingSince == null) {
+      failingSince = clock.instant();
+    }
+    LOG.warn(
+        "Vault source: {}; the rendered secret (version {}) stays in place",
+        failure.getMessage(),
+        servedRevision);
+  }
+
+  private void recovered() {
+    if (failingSince != null) {
+      LOG.info(
+          "Vault source recovered after {}s of failures",
+          Duration.between(failingSince, clock.instant()).toSeconds());
+    }
+    failingSince = null;
+    lastFailure = null;
+    backoff = null;
+  }
+
+  /** Exponential from one second (or the poll interval, if shorter) up to backoff-max. */
+  private Duration nextBackoff() {
+    Duration first =
+        settings.pollInterval().compareTo(Duration.ofSeconds(1)) < 0
+            ? settings.pollInterval()
+            : Duration.ofSeconds(1);
+    backoff = backoff == null ? first : backoff.multipliedBy(2);
+    if (backoff.compareTo(settings.backoffMax()) > 0) {
+      backoff = settings.backoffMax();
+    }
+    // "Equal jitter": half fixed, half random, so that many pods do not retry in step.
+    long half = Math.max(1, backoff.toMillis() / 2);
+    return Duration.ofMillis(half + ThreadLocalRandom.current().nextLong(half + 1));
+  }
+
+  /** The duration give or take 10%. */
+  private static Duration jittered(Duration duration) {
+    double factor = 0.9 + 0.2 * ThreadLocalRandom.current().nextDouble();
+    return Duration.ofMillis(Math.max(1, (long) (duration.toMillis() * factor)));
+  }
+
+  private String hint(Reason reason) {
+    return switch (reason) {
+      case DENIED ->
+          settings.kubernetesAuth()
+              ? ". Check that role "
+                  + settings.role()
+                  + " may log in from this service account and that its policies allow read on "
+                  + readPaths()
+              : ". Check that the token is valid and its policies allow read on " + readPaths();
+      case NOT_FOUND ->
+          ". Check RELOADER_VAULT_PATH (the mount included, as `vault kv get` takes"
+              + " it), RELOADER_VAULT_KV_VERSION and VAULT_NAMESPACE";
+      case BAD_REQUEST -> ". Check RELOADER_VAULT_ROLE and RELOADER_VAULT_AUTH_MOUNT";
+      case CREDENTIALS -> ". Mount the file or fix its path";
+      case SEALED -> ". Unseal Vault; the reloader retried for RELOADER_VAULT_START_TIMEOUT";
+      default ->
+          ". Check VAULT_ADDR and the network path to Vault; the reloader retried for"
+              + " RELOADER_VAULT_START_TIMEOUT";
+    };
+  }
+
+  private String readPaths() {
+    return settings.kvVersion() == 2
+        ? settings.mountName()
+            + "/data/"
+            + settings.secretName()
+            + " and "
+            + settings.mountName()
+            + "/metadata/"
+            + settings.secretName()
+        : settings.kvPath();
+  }
+
+  private static String sha256(byte[] content) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by every JVM", e);
+    }
+  }
+}
