@@ -79,6 +79,13 @@ class VaultSourceWithFakeVaultTest {
     return properties;
   }
 
+  /** An address where nothing listens: connections are refused. */
+  private static String nothingListening() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return "http://127.0.0.1:" + socket.getLocalPort();
+    }
+  }
+
   private long requests(String path) {
     return vault.requests().stream().filter(r -> r.path().equals(path)).count();
   }
@@ -339,11 +346,7 @@ class VaultSourceWithFakeVaultTest {
     start(settings);
     source.close();
     changes.clear();
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
-    }
-    settings.address = "http://127.0.0.1:" + closedPort;
+    settings.address = nothingListening();
     settings.startTimeout = Duration.ofMillis(500);
 
     start(settings);
@@ -355,12 +358,8 @@ class VaultSourceWithFakeVaultTest {
 
   @Test
   void anUnreachableVaultAtTheFirstStartFailsItAfterTheStartTimeout() throws Exception {
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
-    }
     TestSettings settings = settings();
-    settings.address = "http://127.0.0.1:" + closedPort;
+    settings.address = nothingListening();
     settings.startTimeout = Duration.ofMillis(300);
 
     Exception e = assertThrows(IllegalStateException.class, () -> start(settings));
