@@ -51,6 +51,7 @@ public final class FakeVault implements AutoCloseable {
   private final Map<String, Token> tokens = new ConcurrentHashMap<>();
   private final Map<String, String> roles = new ConcurrentHashMap<>(); // role -> accepted jwt
   private final List<Request> requests = new CopyOnWriteArrayList<>();
+  private final List<String> issued = new CopyOnWriteArrayList<>();
   private volatile boolean sealed;
   private volatile String requiredNamespace;
   private volatile long loginTtlSeconds = 3600;
@@ -136,6 +137,11 @@ public final class FakeVault implements AutoCloseable {
     return renewals;
   }
 
+  /** Every token ever issued, revoked ones included. */
+  public List<String> issuedTokens() {
+    return List.copyOf(issued);
+  }
+
   public List<Request> requests() {
     return List.copyOf(requests);
   }
@@ -154,6 +160,7 @@ public final class FakeVault implements AutoCloseable {
             Instant.now().plusSeconds(ttlSeconds),
             path);
     tokens.put(token.id(), token);
+    issued.add(token.id());
     return token;
   }
 

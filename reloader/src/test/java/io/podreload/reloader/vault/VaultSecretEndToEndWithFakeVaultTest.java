@@ -135,11 +135,15 @@ class VaultSecretEndToEndWithFakeVaultTest {
     // The search can find a value: the rendered file has the last one.
     assertTrue(Files.readString(secretsDir.resolve("vault.properties")).contains(secrets.get(2)));
     assertTrue(outputs.get("reloader.out").contains("rendered Vault secret"), "the flow ran");
+    assertTrue(vault.issuedTokens().size() >= 2, "logged in, and again after the revocation");
     for (Map.Entry<String, String> output : outputs.entrySet()) {
       for (String secret : secrets) {
         assertFalse(output.getValue().contains(secret), "a secret value in " + output.getKey());
       }
       assertFalse(output.getValue().contains(JWT), "the service-account JWT in " + output.getKey());
+      for (String token : vault.issuedTokens()) {
+        assertFalse(output.getValue().contains(token), "a Vault token in " + output.getKey());
+      }
     }
   }
 
