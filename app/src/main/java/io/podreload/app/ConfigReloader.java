@@ -89,8 +89,10 @@ public final class ConfigReloader {
         .baseUnit("seconds")
         .description("Duration of the last load attempt")
         .register(metrics);
-    load();
+    // The handler first: a process that has written its first status catches SIGHUP, which is
+    // what the reloader waits for before it signals a new pid (a JVM without this handler dies).
     Signal.handle(new Signal("HUP"), signal -> requestReload());
+    load();
     LOG.info(
         "config dirs {} (secret: {}); reloads on SIGHUP; status file {}",
         settings.configDirs(),
@@ -130,7 +132,7 @@ public final class ConfigReloader {
     reloadThread.awaitTermination(5, TimeUnit.SECONDS);
   }
 
-  private void load() {
+  private synchronized void load() {
     long started = System.nanoTime();
     attempts++;
     LOG.debug("load attempt {}: reading {}", attempts, settings.configDirs());

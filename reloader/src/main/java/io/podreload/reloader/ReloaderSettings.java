@@ -1,0 +1,104 @@
+package io.podreload.reloader;
+
+import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.core.bind.annotation.Bindable;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The reloader's own settings. {@code RELOADER_*} variables bind here by name ({@code
+ * RELOADER_VOLUME_DIRS} is {@code reloader.volume-dirs}); the sources have their own settings.
+ * Checked once at start by {@link #problems()}, logged once.
+ *
+ * @param sources {@code RELOADER_SOURCES}: which sources run: volume, configmap, vault
+ * @param volumeDirs {@code RELOADER_VOLUME_DIRS}: the ConfigMap/Secret volume dirs watched
+ * @param targetCmdline {@code RELOADER_TARGET_CMDLINE}: regex found in the target's command line
+ * @param signal {@code RELOADER_SIGNAL}: the signal sent, by name
+ * @param signalAll {@code RELOADER_SIGNAL_ALL}: signal every matching process, or refuse when
+ *     several match
+ * @param statusFile {@code RELOADER_STATUS_FILE}: the app's acknowledgement
+ * @param dryRun {@code RELOADER_DRY_RUN}: log what would be signalled, send nothing
+ * @param confirmTimeout {@code RELOADER_CONFIRM_TIMEOUT}: how long the app may take to acknowledge
+ * @param retryMax {@code RELOADER_RETRY_MAX}: the longest wait between attempts when the app did
+ *     not answer or is missing
+ * @param quietPeriod {@code RELOADER_QUIET_PERIOD}: how long a plain dir must stay still after an
+ *     edit before it is read (the kubelet's swap needs none)
+ * @param rehashInterval {@code RELOADER_REHASH_INTERVAL}: the safety net that re-reads the dirs in
+ *     case a change event was missed
+ * @param targetMissingAfter {@code RELOADER_TARGET_MISSING_AFTER}: how long the target may be
+ *     missing before {@code /health} fails
+ * @param procRoot {@code RELOADER_PROC_ROOT}: where the process table is read
+ */
+@ConfigurationProperties("reloader")
+public record ReloaderSettings(
+    @Bindable(defaultValue = "volume") List<String> sources,
+    @Bindable(defaultValue = "/etc/app/config") List<Path> volumeDirs,
+    @Bindable(defaultValue = "app\\.jar") String targetCmdline,
+    @Bindable(defaultValue = "HUP") String signal,
+    @Bindable(defaultValue = "true") boolean signalAll,
+    @Bindable(defaultValue = "/run/app/reload-status.json") Path statusFile,
+    @Bindable(defaultValue = "false") boolean dryRun,
+    @Bindable(defaultValue = "10s") Duration confirmTimeout,
+    @Bindable(defaultValue = "30s") Duration retryMax,
+    @Bindable(defaultValue = "50ms") Duration quietPeriod,
+    @Bindable(defaultValue = "5s") Duration rehashInterval,
+    @Bindable(defaultValue = "60s") Duration targetMissingAfter,
+    @Bindable(defaultValue = "/proc") Path procRoot) {
+
+  public static final Set<String> KNOWN_SOURCES = Set.of("volume", "configmap", "vault");
+
+  /** The signals a config reload may use; never KILL or STOP. */
+  public static final Set<String> ALLOWED_SIGNALS = Set.of("HUP", "USR1", "USR2", "INT", "TERM");
+
+  public ReloaderSettings {
+    sources =
+        sources.stream()
+            .map(s -> s.trim().toLowerCase(Locale.ROOT))
+            .filter(s -> !s.isEmpty())
+            .toList();
+    signal = signal.trim().toUpperCase(Locale.ROOT).replaceFirst("^SIG", "");
+  }
+
+  /** Every problem with these settings, each naming the variable to fix; empty when usable. */
+  public List<String> problems() {
+    List<String> problems = new ArrayList<>();
+    if (sources.isEmpty()) {
+      problems.add("RELOADER_SOURCES names no source; use volume, configmap and/or vault");
+    }
+    sources.stream()
+        .filter(s -> !KNOWN_SOURCES.contains(s))
+        .forEach(
+            s ->
+                problems.add(
+                    "RELOADER_SOURCES: unknown source '" + s + "'; use volume, configmap, vault"));
+    if (sources.contains("volume") && volumeDirs.isEmpty()) {
+      problems.add("RELOADER_VOLUME_DIRS names no dir, but the volume source is on");
+    }
+    try {
+      Pattern.compile(targetCmdline);
+    } catch (PatternSyntaxException e) {
+      problems.add("RELOADER_TARGET_CMDLINE is not a valid regex: " + e.getDescription());
+    }
+    if (!ALLOWED_SIGNALS.contains(signal)) {
+      problems.add("RELOADER_SIGNAL must be one of " + ALLOWED_SIGNALS + ", not " + signal);
+    }
+    for (var d :
+        List.of(confirmTimeout, retryMax, quietPeriod, rehashInterval, targetMissingAfter)) {
+      if (d.isNegative() || d.isZero()) {
+        problems.add("durations must be positive (RELOADER_CONFIRM_TIMEOUT and others): " + d);
+        break;
+      }
+    }
+    return problems;
+  }
+
+  public Pattern targetPattern() {
+    return Pattern.compile(targetCmdline);
+  }
+}

@@ -1,0 +1,218 @@
+package io.podreload.reloader.source;
+
+import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
+import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
+
+import io.podreload.common.DirSnapshot;
+import io.podreload.common.KubeletVolume;
+import io.podreload.reloader.ReloaderSettings;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches ConfigMap/Secret volume dirs ({@code RELOADER_VOLUME_DIRS}). In the kubelet's layout a
+ * change is complete when {@code ..data} is swapped, so that event is acted on at once; a plain dir
+ * edited in place or by an editor's rename-over save is read once it has been quiet for the quiet
+ * period. Every dir is also re-hashed on a timer, because inotify can miss events and some volume
+ * types deliver none. Only a change of the content's hash is reported.
+ */
+@Singleton
+public final class VolumeSource implements ConfigSource {
+
+  public static final String NAME = "volume";
+  private static final Logger LOG = LoggerFactory.getLogger(VolumeSource.class);
+
+  private final ReloaderSettings settings;
+  private final Clock clock;
+  private final Map<Path, String> reportedHash = new HashMap<>();
+  private final Map<Path, Instant> quietUntil = new LinkedHashMap<>();
+  private final Map<Path, Instant> firstSeen = new HashMap<>();
+  private final Map<WatchKey, Path> watchedDirs = new HashMap<>();
+
+  private SnapshotListener listener;
+  private WatchService watcher;
+  private Thread thread;
+  private volatile String problem;
+  private volatile boolean closed;
+
+  public VolumeSource(ReloaderSettings settings) {
+    this(settings, Clock.systemUTC());
+  }
+
+  VolumeSource(ReloaderSettings settings, Clock clock) {
+    this.settings = settings;
+    this.clock = clock;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public synchronized void start(SnapshotListener listener) throws IOException {
+    this.listener = listener;
+    this.watcher = FileSystems.getDefault().newWatchService();
+    for (Path dir : dirs()) {
+      register(dir);
+      rehash(dir, clock.instant(), true);
+    }
+    thread = new Thread(this::watch, "volume-watch");
+    thread.setDaemon(true);
+    thread.start();
+    LOG.info(
+        "watching {} (the ..data swap at once, plain edits after {} ms quiet, re-hash every {} s)",
+        dirs(),
+        settings.quietPeriod().toMillis(),
+        settings.rehashInterval().toSeconds());
+  }
+
+  @Override
+  public Optional<String> problem() {
+    return Optional.ofNullable(problem);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      if (watcher != null) {
+        watcher.close();
+      }
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+  }
+
+  private List<Path> dirs() {
+    return settings.volumeDirs();
+  }
+
+  private void watch() {
+    Instant nextRehash = clock.instant().plus(settings.rehashInterval());
+    try {
+      while (!closed) {
+        Instant now = clock.instant();
+        Instant wakeAt = nextRehash;
+        for (Instant quiet : quietUntil.values()) {
+          wakeAt = quiet.isBefore(wakeAt) ? quiet : wakeAt;
+        }
+        long waitMillis = Math.max(0, wakeAt.toEpochMilli() - now.toEpochMilli());
+        WatchKey key = watcher.poll(waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (key != null) {
+          handle(key);
+        }
+        now = clock.instant();
+        for (Path dir : List.copyOf(quietUntil.keySet())) {
+          if (!now.isBefore(quietUntil.get(dir))) {
+            quietUntil.remove(dir);
+            rehash(dir, firstSeen.remove(dir), false);
+          }
+        }
+        if (!now.isBefore(nextRehash)) {
+          nextRehash = now.plus(settings.rehashInterval());
+          for (Path dir : dirs()) {
+            if (!watchedDirs.containsValue(dir)) {
+              register(dir); // created since, or replaced
+            }
+            rehash(dir, now, false);
+          }
+        }
+      }
+    } catch (ClosedWatchServiceException | InterruptedException e) {
+      // closed
+    } catch (RuntimeException | Error e) {
+      problem = "the volume watch died: " + e + "; restart the reloader";
+      LOG.error(problem, e);
+    }
+  }
+
+  private void handle(WatchKey key) {
+    Path dir = watchedDirs.get(key);
+    Instant now = clock.instant();
+    for (WatchEvent<?> event : key.pollEvents()) {
+      if (dir == null) {
+        continue;
+      }
+      if (event.kind() == OVERFLOW) {
+        rehash(dir, now, false);
+        continue;
+      }
+      String name = event.context().toString();
+      if (name.equals(KubeletVolume.DATA_LINK) && event.kind() == ENTRY_CREATE) {
+        quietUntil.remove(dir);
+        rehash(dir, firstSeen.getOrDefault(dir, now), false); // the swap: complete, act now
+        firstSeen.remove(dir);
+      } else if (!name.startsWith("..")) {
+        // A plain dir edited in steps: wait until it has been still for the quiet period.
+        quietUntil.put(dir, now.plus(settings.quietPeriod()));
+        firstSeen.putIfAbsent(dir, now);
+      }
+    }
+    if (!key.reset()) {
+      watchedDirs.remove(key); // the dir went away; re-registered when it is back
+      rehash(dir, now, false);
+    }
+  }
+
+  private void register(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try {
+      watchedDirs.put(dir.register(watcher, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY), dir);
+    } catch (IOException e) {
+      LOG.warn(
+          "cannot watch {} ({}); relying on the re-hash every {} s",
+          dir,
+          e,
+          settings.rehashInterval().toSeconds());
+    }
+  }
+
+  private void rehash(Path dir, Instant seenAt, boolean initial) {
+    DirSnapshot snapshot;
+    try {
+      snapshot = KubeletVolume.read(dir);
+    } catch (IOException e) {
+      String message =
+          "cannot read " + dir + ": " + e + " (check the volume's mode and the reloader's user)";
+      if (!message.equals(problem)) {
+        LOG.warn(message);
+      }
+      problem = message;
+      return;
+    }
+    if (problem != null && problem.startsWith("cannot read " + dir)) {
+      problem = null;
+    }
+    String hash = snapshot.present() ? snapshot.hash() : "missing";
+    if (!initial && hash.equals(reportedHash.get(dir))) {
+      return;
+    }
+    reportedHash.put(dir, hash);
+    if (!snapshot.present()) {
+      LOG.warn("{} does not exist (yet); waiting for it", dir);
+    }
+    listener.changed(
+        new SourceChange(NAME, snapshot, seenAt == null ? clock.instant() : seenAt, ""));
+  }
+}
