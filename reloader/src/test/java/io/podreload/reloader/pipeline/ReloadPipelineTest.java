@@ -1,0 +1,249 @@
+package io.podreload.reloader.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.podreload.common.ConfigFile;
+import io.podreload.common.DirSnapshot;
+import io.podreload.common.ReloadStatus;
+import io.podreload.common.StatusFile;
+import io.podreload.reloader.TestSettings;
+import io.podreload.reloader.signal.ReloadTrigger;
+import io.podreload.reloader.signal.TriggerException;
+import io.podreload.reloader.source.ConfigSource;
+import io.podreload.reloader.source.ReloadOutcome;
+import io.podreload.reloader.source.SnapshotListener;
+import io.podreload.reloader.source.SourceChange;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pipeline against a hand-written app stand-in: a trigger that, like the app, "loads" what the
+ * dir holds at that moment and writes the status file, after a delay the test chooses.
+ */
+class ReloadPipelineTest {
+
+  @TempDir Path tmp;
+  Path dir;
+  Path statusFile;
+  final long pid = ProcessHandle.current().pid(); // alive, so a status from it counts
+  final AtomicReference<DirSnapshot> dirContent = new AtomicReference<>();
+  final AtomicInteger triggers = new AtomicInteger();
+  final AtomicInteger attempts = new AtomicInteger();
+  final List<ReloadOutcome> outcomes = new CopyOnWriteArrayList<>();
+  volatile long ackDelayMillis;
+  volatile String rejectWith;
+  volatile TriggerException failWith;
+  ReloadPipeline pipeline;
+  SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+  @BeforeEach
+  void setUp() throws IOException {
+    dir = tmp.resolve("config");
+    statusFile = tmp.resolve("status.json");
+    ReloadTrigger app =
+        new ReloadTrigger() {
+          @Override
+          public List<Long> trigger() throws TriggerException {
+            if (failWith != null) {
+              throw failWith;
+            }
+            triggers.incrementAndGet();
+            DirSnapshot loaded = dirContent.get();
+            Thread ack =
+                new Thread(
+                    () -> {
+                      try {
+                        Thread.sleep(ackDelayMillis);
+                        writeStatus(loaded, rejectWith);
+                      } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                      }
+                    });
+            ack.start();
+            return List.of(pid);
+          }
+
+          @Override
+          public List<Long> targets() {
+            return List.of(pid);
+          }
+        };
+    ConfigSource source =
+        new ConfigSource() {
+          @Override
+          public String name() {
+            return "volume";
+          }
+
+          @Override
+          public void start(SnapshotListener listener) {}
+
+          @Override
+          public Optional<String> problem() {
+            return Optional.empty();
+          }
+
+          @Override
+          public void reloaded(SourceChange change, ReloadOutcome outcome) {
+            outcomes.add(outcome);
+          }
+
+          @Override
+          public void close() {}
+        };
+    pipeline =
+        new ReloadPipeline(
+            TestSettings.reloader(
+                Path.of("/proc"),
+                Map.of(
+                    "reloader.status-file",
+                    statusFile.toString(),
+                    "reloader.confirm-timeout",
+                    "2000")),
+            app,
+            new ReloaderMetrics(registry),
+            List.of(source),
+            Clock.systemUTC());
+    pipeline.start();
+  }
+
+  @AfterEach
+  void tearDown() {
+    pipeline.close();
+  }
+
+  synchronized void writeStatus(DirSnapshot loaded, String error) throws IOException {
+    int attempt = attempts.incrementAndGet();
+    StatusFile.write(
+        statusFile,
+        new ReloadStatus(
+            pid,
+            attempt,
+            "v" + attempt,
+            error == null ? ReloadStatus.APPLIED : ReloadStatus.REJECTED,
+            error,
+            Instant.now().toString(),
+            attempt,
+            Map.of(loaded.key(), loaded.hash())));
+  }
+
+  SourceChange change(String yaml) {
+    DirSnapshot snapshot =
+        new DirSnapshot(
+            dir,
+            true,
+            List.of(new ConfigFile("application.yml", yaml.getBytes(StandardCharsets.UTF_8))));
+    dirContent.set(snapshot);
+    return new SourceChange("volume", snapshot, Instant.now(), "");
+  }
+
+  double count(String result) {
+    return registry.get("reloader.reloads").tag("result", result).counter().count();
+  }
+
+  @Test
+  void aChangeIsSignalledOnceAndConfirmedFromTheStatusFile() throws Exception {
+    writeStatus(change("a: 0\n").snapshot(), null); // the app, started on older content
+    pipeline.changed(change("a: 1\n"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> count("applied") == 1);
+    assertThat(triggers).hasValue(1);
+    assertThat(outcomes)
+        .extracting(ReloadOutcome::result)
+        .containsExactly(ReloadOutcome.Result.APPLIED);
+    assertThat(registry.get("reloader.reload.latency").timer().count()).isEqualTo(1);
+  }
+
+  @Test
+  void contentTheAppAlreadyLoadedNeedsNoSignal() throws Exception {
+    SourceChange current = change("a: 1\n");
+    writeStatus(current.snapshot(), null);
+    pipeline.changed(current);
+    await().atMost(Duration.ofSeconds(5)).until(() -> count("applied") == 1);
+    assertThat(triggers).hasValue(0);
+  }
+
+  @Test
+  void aSyntaxErrorIsNotSignalled() throws Exception {
+    writeStatus(change("a: 0\n").snapshot(), null);
+    pipeline.changed(change("a: [unclosed\n"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> count("invalid") == 1);
+    assertThat(triggers).hasValue(0);
+    assertThat(pipeline.invalidConfig()).get().asString().contains("application.yml");
+    assertThat(registry.get("reloader.validation.failures").counter().count()).isEqualTo(1);
+  }
+
+  @Test
+  void aRejectionIsReportedWithTheAppsReason() throws Exception {
+    writeStatus(change("a: 0\n").snapshot(), null);
+    rejectWith = "app.greeting must not be blank";
+    pipeline.changed(change("a: 1\n"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> count("rejected") == 1);
+    assertThat(outcomes.get(0).message()).isEqualTo("app.greeting must not be blank");
+  }
+
+  @Test
+  void changesDuringAnUnconfirmedReloadCoalesceIntoOneFollowUpAndTheLatestWins() throws Exception {
+    writeStatus(change("a: 0\n").snapshot(), null);
+    ackDelayMillis = 300;
+    for (int i = 1; i <= 50; i++) {
+      pipeline.changed(change("a: " + i + "\n"));
+      Thread.sleep(10);
+    }
+    String last = dirContent.get().hash();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                last.equals(
+                    StatusFile.read(statusFile)
+                        .orElseThrow()
+                        .sources()
+                        .get(dir.toAbsolutePath().toString())));
+    await().atMost(Duration.ofSeconds(5)).until(() -> count("applied") >= 1);
+    assertThat(triggers.get()).isBetween(1, 4);
+  }
+
+  @Test
+  void aMissingAppIsRetriedUntilItIsThere() throws Exception {
+    writeStatus(change("a: 0\n").snapshot(), null);
+    failWith = new TriggerException(TriggerException.Reason.NO_TARGET, "no process matches");
+    pipeline.changed(change("a: 1\n"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> count("signal_failed") == 1);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                registry.get("reloader.signal.errors").tag("reason", "no_target").counter().count()
+                    >= 2);
+    failWith = null;
+    await().atMost(Duration.ofSeconds(10)).until(() -> count("applied") == 1);
+    assertThat(pipeline.lastFailure()).isEmpty();
+  }
+
+  @Test
+  void anAppThatNeverAnswersIsRetriedAndReported() throws Exception {
+    writeStatus(change("a: 0\n").snapshot(), null);
+    ackDelayMillis = 60_000;
+    pipeline.changed(change("a: 1\n"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> count("signal_failed") >= 1);
+    assertThat(pipeline.lastFailure()).get().asString().contains("did not acknowledge");
+    assertThat(Files.exists(statusFile)).isTrue();
+  }
+}
