@@ -142,9 +142,23 @@ final class LocalPod implements AutoCloseable {
     return sum;
   }
 
-  /** The host pid of a container's main process (the pod records it when it starts it). */
+  /**
+   * The host pid of a container's java process, found by the pod's marker in its command line; -1
+   * while it is not running (between a crash and its restart).
+   */
   long pidOf(String container) throws IOException {
-    return Long.parseLong(Files.readString(dir.resolve("pids/" + container + ".pid")).trim());
+    String marker = "-Dlocal-pod=" + dir.toRealPath();
+    String jar = "/" + container + ".jar";
+    return ProcessHandle.allProcesses()
+        .filter(
+            p ->
+                p.info()
+                    .commandLine()
+                    .map(c -> c.contains(marker) && c.contains(jar))
+                    .orElse(false))
+        .mapToLong(ProcessHandle::pid)
+        .findFirst()
+        .orElse(-1);
   }
 
   String outputText() {
