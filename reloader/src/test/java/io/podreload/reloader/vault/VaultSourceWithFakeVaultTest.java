@@ -357,6 +357,21 @@ class VaultSourceWithFakeVaultTest {
   }
 
   @Test
+  void aVaultThatNeverAnswersTimesOut() throws Exception {
+    // Connections are accepted by the kernel (the backlog) but nothing ever answers.
+    try (ServerSocket silent = new ServerSocket(0)) {
+      TestSettings settings = settings();
+      settings.address = "http://127.0.0.1:" + silent.getLocalPort();
+      settings.startTimeout = Duration.ofMillis(1500);
+
+      Exception e = assertThrows(IllegalStateException.class, () -> start(settings));
+
+      assertTrue(e.getMessage().contains("no answer within 2s"), e.getMessage());
+      assertTrue(counter("reloader.vault.errors", "reason", "timeout") >= 1);
+    }
+  }
+
+  @Test
   void anUnreachableVaultAtTheFirstStartFailsItAfterTheStartTimeout() throws Exception {
     TestSettings settings = settings();
     settings.address = nothingListening();
