@@ -254,4 +254,32 @@ class ReloaderWithRealProcessesTest {
     assertThat(reloaderOutput()).contains("EPERM").contains("same runAsUser").contains("CAP_KILL");
     assertThat(ProcessHandle.of(target)).get().matches(ProcessHandle::isAlive);
   }
+
+  @Test
+  void anUpdateThroughTheKubernetesApiIsServedByTheAppWithoutARestart() throws Exception {
+    try (var api = new io.podreload.reloader.kubernetes.FakeKubernetesApi()) {
+      api.put("team", "app-config", Map.of("application.yml", greeting("from the API")));
+      config = tmp.resolve("render"); // the app reads what the reloader renders
+      startReloader(
+          Map.of(
+              "RELOADER_SOURCES",
+              "configmap",
+              "RELOADER_CONFIGMAP_NAMESPACE",
+              "team",
+              "RELOADER_RENDER_DIR",
+              config.toString(),
+              "KUBERNETES_CLIENT_BASE_PATH",
+              api.url()));
+      assertThat(Files.readString(config.resolve("application.yml"))).contains("from the API");
+      startApp();
+      long pid = pod.hostPidOf(marker);
+      assertThat(get(appPort, "/")).isEqualTo("from the API");
+      api.put("team", "app-config", Map.of("application.yml", greeting("updated through the API")));
+      await().atMost(WAIT).until(() -> get(appPort, "/").equals("updated through the API"));
+      assertThat(pod.hostPidOf(marker)).isEqualTo(pid);
+      await()
+          .atMost(WAIT)
+          .until(() -> metric(reloaderPort, "reloader_propagation_lag_seconds_count") >= 1);
+    }
+  }
 }

@@ -1,0 +1,199 @@
+package io.podreload.reloader.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.kubernetes.client.openapi.ApiClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.podreload.common.KubeletVolume;
+import io.podreload.reloader.source.ReloadOutcome;
+import io.podreload.reloader.source.SourceChange;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The ConfigMap source against a fake API server that speaks the real list and watch protocol (no
+ * kube-apiserver can run here): chunked watch events, bookmarks, 410 Gone, 403, stalls.
+ */
+class ConfigMapSourceWithFakeApiServerTest {
+
+  static final String NS = "podreload-dev";
+  static final Duration WAIT = Duration.ofSeconds(15);
+
+  @TempDir Path tmp;
+  FakeKubernetesApi api;
+  ConfigMapSource source;
+  final List<SourceChange> changes = new CopyOnWriteArrayList<>();
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    api = new FakeKubernetesApi();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (source != null) {
+      source.close();
+    }
+    api.close();
+  }
+
+  ConfigMapSource start(String watchTimeout) throws Exception {
+    return start(watchTimeout, null);
+  }
+
+  ConfigMapSource start(String watchTimeout, String podName) throws Exception {
+    ApiClient client = new ApiClient().setBasePath(api.url());
+    source =
+        new ConfigMapSource(
+            new ConfigMapSettings(
+                "app-config",
+                NS,
+                tmp.resolve("no-namespace-file"),
+                tmp.resolve("render"),
+                Duration.parse(watchTimeout),
+                Duration.ofMillis(500),
+                Duration.ofMillis(300),
+                Duration.ofSeconds(2),
+                podName,
+                null),
+            () -> client,
+            registry);
+    source.start(changes::add);
+    return source;
+  }
+
+  static Map<String, String> yml(String greeting) {
+    return Map.of("application.yml", "app:\n  greeting: " + greeting + "\n");
+  }
+
+  String rendered() throws Exception {
+    return Files.readString(tmp.resolve("render/application.yml"));
+  }
+
+  @Test
+  void theCurrentContentIsRenderedBeforeStartReturns() throws Exception {
+    long rv = api.put(NS, "app-config", yml("first"), Map.of("logo.png", new byte[] {1, 2, 3}));
+    api.put(NS, "other", yml("not this one"));
+    start("PT5M");
+    assertThat(rendered()).contains("first");
+    assertThat(Files.readAllBytes(tmp.resolve("render/logo.png"))).containsExactly(1, 2, 3);
+    assertThat(Files.isSymbolicLink(tmp.resolve("render/..data"))).isTrue();
+    assertThat(changes).hasSize(1);
+    assertThat(changes.get(0).revision()).isEqualTo(Long.toString(rv));
+    assertThat(api.requests())
+        .allMatch(r -> "metadata.name=app-config".equals(r.query().get("fieldSelector")));
+  }
+
+  @Test
+  void anUpdateIsRenderedAndReportedWithItsResourceVersion() throws Exception {
+    api.put(NS, "app-config", yml("first"));
+    start("PT5M");
+    long rv = api.put(NS, "app-config", yml("second"));
+    await().atMost(WAIT).until(() -> changes.size() == 2);
+    assertThat(changes.get(1).revision()).isEqualTo(Long.toString(rv));
+    assertThat(changes.get(1).snapshot().hash())
+        .isEqualTo(KubeletVolume.read(tmp.resolve("render")).hash());
+    assertThat(rendered()).contains("second");
+  }
+
+  @Test
+  void after410GoneItListsAgainAndLosesNoUpdate() throws Exception {
+    api.put(NS, "app-config", yml("first"));
+    start("PT1S"); // watches end every second and are renewed from the last resourceVersion
+    api.dropWatches();
+    api.put(NS, "app-config", yml("missed while reconnecting"));
+    api.compact(); // the resourceVersion the source holds is now too old
+    api.dropWatches();
+    await().atMost(WAIT).until(() -> rendered().contains("missed while reconnecting"));
+    assertThat(registry.counter("reloader.api.watch.relists").count()).isGreaterThanOrEqualTo(1);
+    api.put(NS, "app-config", yml("after"));
+    await().atMost(WAIT).until(() -> rendered().contains("after"));
+  }
+
+  @Test
+  void bookmarksAdvanceTheResourceVersion() throws Exception {
+    api.put(NS, "app-config", yml("first"));
+    start("PT1S");
+    api.put(NS, "unrelated", yml("x")); // moves the server's resourceVersion on
+    api.bookmark();
+    api.compact(); // only a client that took the bookmark can resume without a 410
+    api.put(NS, "app-config", yml("second"));
+    await().atMost(WAIT).until(() -> rendered().contains("second"));
+  }
+
+  @Test
+  void aStalledWatchIsRestartedAndHealthFailsWhileItKeepsFailing() throws Exception {
+    api.put(NS, "app-config", yml("first"));
+    api.hangWatches(true);
+    start("PT1S"); // read timeout: 1 s + 30 s margin is too long for a test; the watch timeout is
+    api.forbid(true); // ... so make reconnections fail too, as a broken API server would
+    api.dropWatches();
+    await().atMost(WAIT).until(() -> source.problem().isPresent());
+    assertThat(source.problem().get()).contains("403").contains("resourceNames");
+    api.forbid(false);
+    api.hangWatches(false);
+    api.dropWatches();
+    api.put(NS, "app-config", yml("recovered"));
+    await().atMost(WAIT).until(() -> rendered().contains("recovered"));
+    await().atMost(WAIT).until(() -> source.problem().isEmpty());
+  }
+
+  @Test
+  void a403AtStartNamesTheMissingRbacRule() throws Exception {
+    api.forbid(true);
+    assertThatThrownBy(() -> start("PT5M"))
+        .hasMessageContaining("403")
+        .hasMessageContaining("get, list, watch on configmaps")
+        .hasMessageContaining("resourceNames [app-config]");
+  }
+
+  @Test
+  void aDeletedConfigMapKeepsTheLastRenderedConfigAndARecreatedOneIsApplied() throws Exception {
+    api.put(NS, "app-config", yml("kept"));
+    start("PT5M");
+    api.delete(NS, "app-config");
+    await()
+        .atMost(WAIT)
+        .until(() -> registry.counter("reloader.api.configmap.deleted").count() == 1);
+    assertThat(rendered()).contains("kept");
+    api.put(NS, "app-config", yml("created again"));
+    await().atMost(WAIT).until(() -> rendered().contains("created again"));
+    assertThat(changes).hasSize(2);
+  }
+
+  @Test
+  void outcomesBecomeEventsOnThePodAndA403OnEventsStopsThemQuietly() throws Exception {
+    api.put(NS, "app-config", yml("first"));
+    start("PT5M", "app-7d9f-abcde");
+    SourceChange change = changes.get(0);
+    source.reloaded(change, new ReloadOutcome(ReloadOutcome.Result.APPLIED, null));
+    source.reloaded(
+        change, new ReloadOutcome(ReloadOutcome.Result.REJECTED, "app.greeting must not be blank"));
+    assertThat(api.events()).hasSize(2);
+    assertThat(api.events().get(0).path("reason").asText()).isEqualTo("ConfigReloaded");
+    assertThat(api.events().get(0).path("involvedObject").path("name").asText())
+        .isEqualTo("app-7d9f-abcde");
+    assertThat(api.events().get(0).path("message").asText())
+        .contains("resourceVersion " + change.revision());
+    assertThat(api.events().get(1).path("reason").asText()).isEqualTo("ConfigRejected");
+    assertThat(api.events().get(1).path("type").asText()).isEqualTo("Warning");
+    assertThat(registry.get("reloader.propagation.lag").timer().count()).isEqualTo(1);
+
+    api.forbidEvents(true);
+    source.reloaded(change, new ReloadOutcome(ReloadOutcome.Result.SIGNAL_FAILED, "EPERM"));
+    source.reloaded(change, new ReloadOutcome(ReloadOutcome.Result.APPLIED, null));
+    long posts = api.requests().stream().filter(r -> r.method().equals("POST")).count();
+    assertThat(posts).isEqualTo(3); // the forbidden one, and none after it
+  }
+}
