@@ -56,10 +56,11 @@ public final class VaultSource implements ConfigSource {
   private static final TimeUnit MILLIS = TimeUnit.MILLISECONDS;
 
   private final VaultSettings settings;
-  private final VaultMetrics metrics;
+  private final MeterRegistry registry;
   private final Clock clock = Clock.systemUTC();
 
   private ScheduledExecutorService executor;
+  private VaultMetrics metrics;
   private VaultClient client;
   private SnapshotListener listener;
   private Lease lease;
@@ -78,7 +79,7 @@ public final class VaultSource implements ConfigSource {
   @Inject
   public VaultSource(VaultSettings settings, @Nullable MeterRegistry registry) {
     this.settings = settings;
-    this.metrics = new VaultMetrics(registry != null ? registry : new SimpleMeterRegistry());
+    this.registry = registry != null ? registry : new SimpleMeterRegistry();
   }
 
   @Override
@@ -95,6 +96,8 @@ public final class VaultSource implements ConfigSource {
     }
     LOG.info("Vault source: {}", settings);
     this.listener = listener;
+    // Registered here, not in the constructor: a reloader without this source shows none of them.
+    this.metrics = new VaultMetrics(registry);
     try {
       client = new VaultClient(settings);
     } catch (VaultFailure failure) {

@@ -324,6 +324,7 @@ class VaultSourceWithFakeVaultTest {
         List.of("VAULT_ADDR", "RELOADER_VAULT_PATH", "VAULT_TOKEN", "RELOADER_VAULT_FILE_MODE")) {
       assertTrue(e.getMessage().contains(name), e.getMessage());
     }
+    assertTrue(registry.getMeters().isEmpty(), "no Vault metrics from a source that never ran");
   }
 
   @Test
