@@ -407,6 +407,9 @@ public final class VaultSource implements ConfigSource {
   }
 
   private void failed(VaultFailure failure) {
+    if (closed) {
+      return; // a call cut short by close() is no failure of Vault
+    }
     metrics.error(failure.reason());
     lastFailure = failure;
     if (failingSince == null) {
