@@ -8,8 +8,12 @@ import io.podreload.common.ReloadStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -138,6 +142,75 @@ class LocalPodEndToEndTest {
     assertEquals("before burst", pod.greeting());
     assertEquals(appPid, pod.pidOf("app"));
     assertTrue(pod.status().applied());
+  }
+
+  @Test
+  @Order(5)
+  void everyRequestReachesTheLoggersStdoutExactlyOnceAcrossRotations() throws Exception {
+    String run = UUID.randomUUID().toString();
+    int requests = 3000; // about 400 KB of access log: several rotations at 64 KiB
+    for (int i = 0; i < requests; i++) {
+      assertEquals(200, pod.get(pod.appPort, "/?run=" + run + "&seq=" + i).statusCode());
+    }
+
+    await("every request is on the logger's stdout")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> sequencesLogged(run).size() == requests);
+    Map<Integer, Long> counts = sequencesLogged(run);
+    counts.forEach((seq, count) -> assertEquals(1L, count, "request " + seq + " logged once"));
+    assertTrue(Files.exists(pod.dir.resolve("var/log/app/access.log.1")), "the access log rotated");
+  }
+
+  /** seq number -> how many times the logger printed it, for one run's requests. */
+  private static Map<Integer, Long> sequencesLogged(String run) {
+    String marker = "run=" + run + "&seq=";
+    return pod.linesOf("logger").stream()
+        .filter(line -> line.contains(marker))
+        .map(line -> line.substring(line.indexOf(marker) + marker.length()))
+        .map(rest -> Integer.parseInt(rest.split("[^0-9]", 2)[0]))
+        .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+  }
+
+  @Test
+  @Order(6)
+  void eachContainerKilledAndRestartedLosesNoReloadAndNoLogLine() throws Exception {
+    for (String container : List.of("logger", "reloader", "app")) {
+      long pid = pod.pidOf(container);
+      LocalPod.signal("KILL", pid, 1);
+      // While it is down (bin/local-pod restarts it after 1 s, like the kubelet's back-off):
+      // an edit and, unless the app itself is down, requests that must all reach the logger.
+      String greeting = "edited while " + container + " was down";
+      pod.edit(config(greeting));
+      String run = UUID.randomUUID().toString();
+      int requests = container.equals("app") ? 0 : 200;
+      for (int i = 0; i < requests; i++) {
+        assertEquals(200, pod.get(pod.appPort, "/?run=" + run + "&seq=" + i).statusCode());
+      }
+      await(container + " restarted")
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> pod.pidOf(container) > 0 && pod.pidOf(container) != pid && healthy(container));
+
+      awaitGreeting(greeting);
+      await("requests made while the " + container + " was down are logged")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> sequencesLogged(run).size() == requests);
+      if (!container.equals("logger")) { // after kill -9 of the logger, repeats are bounded
+        sequencesLogged(run).forEach((seq, n) -> assertEquals(1L, n, "request " + seq));
+      }
+    }
+  }
+
+  private static boolean healthy(String container) {
+    Map<String, Integer> ports = new HashMap<>();
+    ports.put("app", pod.appPort);
+    ports.put("reloader", pod.reloaderPort);
+    ports.put("logger", pod.loggerPort);
+    try {
+      return pod.get(ports.get(container), "/health").statusCode() == 200;
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   @Test
