@@ -3,6 +3,7 @@ package io.podreload.deploy;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A program's settings as its container gets them: the manifest's value, else the program's
@@ -31,8 +32,12 @@ record Settings(Manifests manifests, String container) {
   String get(String name) {
     return manifests
         .envValue(container, name)
-        .or(() -> java.util.Optional.ofNullable(DEFAULTS.get(name)))
+        .or(() -> Optional.ofNullable(DEFAULTS.get(name)))
         .orElseThrow(() -> new AssertionError(container + " has no value for " + name));
+  }
+
+  String getOrDefault(String name, String fallback) {
+    return manifests.envValue(container, name).orElse(DEFAULTS.getOrDefault(name, fallback));
   }
 
   List<String> list(String name) {
