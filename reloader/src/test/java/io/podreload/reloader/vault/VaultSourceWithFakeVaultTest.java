@@ -195,6 +195,23 @@ class VaultSourceWithFakeVaultTest {
   }
 
   @Test
+  void aRefusedRenewalLeadsToANewLogin() throws Exception {
+    vault.putV2("secret", "app", Map.of("db.password", PASSWORD));
+    vault.loginTtlSeconds(2);
+    TestSettings settings = kubernetesSettings();
+    settings.pollInterval = Duration.ofHours(1); // only the renewal, at about 1.3 s, calls Vault
+    start(settings);
+
+    vault.revokeAll();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> vault.logins() == 2);
+    assertTrue(
+        vault.requests().stream().anyMatch(r -> r.path().equals("auth/token/renew-self")),
+        "the renewal found the token revoked");
+    assertEquals(0.0, counter("reloader.vault.renewals"));
+  }
+
+  @Test
   void anExpiredTokenLeadsToANewLogin() throws Exception {
     vault.putV2("secret", "app", Map.of("db.password", PASSWORD));
     TestSettings settings = kubernetesSettings();
