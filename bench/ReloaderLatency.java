@@ -1,0 +1,93 @@
+import io.podreload.common.DirSnapshot;
+import io.podreload.common.KubeletVolume;
+import io.podreload.common.ReloadStatus;
+import io.podreload.common.StatusFile;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import sun.misc.Signal;
+
+/**
+ * The reloader's latency, in microseconds, one figure per kubelet-style swap of the volume dir:
+ *
+ * <ul>
+ *   <li>{@code signal DIR STATUS_FILE N}: from the swap to SIGHUP delivered. This process is the
+ *       target: it catches SIGHUP and acknowledges in the status file like the app does.
+ *   <li>{@code served DIR APP_PORT N}: from the swap to the new greeting served by the real app.
+ * </ul>
+ *
+ * <p>Run with the reloader's jar on the class path (it holds the common module): java -cp
+ * reloader/target/reloader.jar bench/ReloaderLatency.java MODE ... (CLOCK_MONOTONIC is shared by
+ * all processes, so this process's clock measures the reloader's work).
+ */
+public class ReloaderLatency {
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args[1]);
+    int swaps = Integer.parseInt(args[3]);
+    if (args[0].equals("signal")) {
+      signal(dir, Path.of(args[2]), swaps);
+    } else {
+      served(dir, Integer.parseInt(args[2]), swaps);
+    }
+  }
+
+  static void signal(Path dir, Path statusFile, int swaps) throws Exception {
+    LinkedBlockingQueue<Long> arrivals = new LinkedBlockingQueue<>();
+    long pid = ProcessHandle.current().pid();
+    long[] attempt = {0};
+    Signal.handle(new Signal("HUP"), s -> arrivals.add(System.nanoTime()));
+    acknowledge(dir, statusFile, pid, ++attempt[0]);
+    Thread.sleep(1500); // the reloader sees this target and its first acknowledgement
+    for (int i = 0; i < swaps; i++) {
+      arrivals.clear();
+      long start = System.nanoTime();
+      publish(dir, "app:\n  greeting: \"swap " + i + "\"\n");
+      Long arrived = arrivals.poll(10, TimeUnit.SECONDS);
+      if (arrived == null) {
+        throw new IllegalStateException("no SIGHUP within 10 s of swap " + i);
+      }
+      System.out.println((arrived - start) / 1000);
+      acknowledge(dir, statusFile, pid, ++attempt[0]);
+      Thread.sleep(30);
+    }
+  }
+
+  static void served(Path dir, int port, int swaps) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build();
+    for (int i = 0; i < swaps; i++) {
+      String greeting = "swap " + i + " " + System.nanoTime();
+      long start = System.nanoTime();
+      publish(dir, "app:\n  greeting: \"" + greeting + "\"\n");
+      while (!greeting.equals(http.send(get, HttpResponse.BodyHandlers.ofString()).body())) {
+        Thread.onSpinWait();
+      }
+      System.out.println((System.nanoTime() - start) / 1000);
+      Thread.sleep(100); // let the acknowledgement land before the next swap
+    }
+  }
+
+  static void publish(Path dir, String content) throws Exception {
+    KubeletVolume.write(
+        dir,
+        Map.of("application.yml", content.getBytes(StandardCharsets.UTF_8)),
+        PosixFilePermissions.fromString("rw-r--r--"));
+  }
+
+  static void acknowledge(Path dir, Path statusFile, long pid, long attempt) throws Exception {
+    DirSnapshot snapshot = KubeletVolume.read(dir);
+    StatusFile.write(
+        statusFile,
+        new ReloadStatus(
+            pid, attempt, "v" + attempt, ReloadStatus.APPLIED, null, Instant.now().toString(),
+            attempt, Map.of(snapshot.key(), snapshot.hash())));
+  }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The reloader's benchmarks, with its shipped JVM flags (reloader/jvm.options):
+#  - kubelet swap to SIGHUP delivered, p50 (goal <= 2 ms), over 50+ swaps
+#  - kubelet swap to the new config served by the real app: p50 <= 20 ms, p95 <= 50 ms
+#  - start-up to ready (goal <= 1 s) and RSS (goal <= 64 MiB), median of 5
+# Prints a markdown section on stdout.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$BENCH_ROOT"
+SWAPS=${BENCH_SWAPS:-60}
+need_jars
+need_tool curl
+work=$(mktemp -d -t bench-reloader.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+latency() { java -cp reloader/target/reloader.jar bench/ReloaderLatency.java "$@"; }
+
+start_reloader() { # dir status marker -> sets rpid, rport
+  rport=$(free_port)
+  RELOADER_HTTP_PORT=$rport RELOADER_VOLUME_DIRS=$1 RELOADER_STATUS_FILE=$2 \
+    RELOADER_TARGET_CMDLINE="$3" $(java_cmd reloader) > "$work/reloader.out" 2>&1 &
+  rpid=$!; pids+=("$rpid")
+}
+
+log "start-up and RSS (5 starts)"
+starts=() rss=()
+for _ in 1 2 3 4 5; do
+  mkdir -p "$work/idle"
+  t0=$(now_us); start_reloader "$work/idle" "$work/idle.json" "no-such-target-$$"
+  wait_http "http://127.0.0.1:$rport/health" "$rpid"
+  starts+=($(( ($(now_us) - t0) / 1000 )))
+  sleep 2; rss+=("$(rss_mib "$rpid")")
+  kill "$rpid"; wait "$rpid" 2>/dev/null || true
+done
+
+log "swap to signal delivered ($SWAPS swaps)"
+mkdir -p "$work/signal"
+start_reloader "$work/signal" "$work/signal.json" 'ReloaderLatency\.java signal'
+wait_http "http://127.0.0.1:$rport/health" "$rpid"
+mapfile -t sig < <(latency signal "$work/signal" "$work/signal.json" "$SWAPS")
+rss_busy=$(rss_mib "$rpid")
+kill "$rpid"; wait "$rpid" 2>/dev/null || true
+
+log "swap to served by the app ($SWAPS swaps)"
+mkdir -p "$work/served"
+aport=$(free_port)
+MICRONAUT_SERVER_PORT=$aport APP_CONFIG_DIRS=$work/served APP_STATUS_FILE=$work/served.json \
+  APP_ACCESS_LOG=$work/access.log $(java_cmd app) "-Dbench=$work" > "$work/app.out" 2>&1 &
+apid=$!; pids+=("$apid")
+start_reloader "$work/served" "$work/served.json" "-Dbench=$work"
+wait_http "http://127.0.0.1:$aport/health" "$apid"
+wait_http "http://127.0.0.1:$rport/health" "$rpid"
+latency served "$work/served" "$aport" 10 > /dev/null # warm-up
+mapfile -t served < <(latency served "$work/served" "$aport" "$SWAPS")
+
+ms() { us_to_ms "$(percentile "$1" "${@:2}")"; }
+cat <<EOF2
+## Reloader
+
+\`bench/reloader.sh\`: the reloader run as \`$(java_cmd reloader | sed "s|$BENCH_ROOT/||g")\`,
+the config dir swapped the way the kubelet does it (a new \`..data\` renamed over the old).
+
+| measure | p50 | p95 | max | goal | |
+|---|---|---|---|---|---|
+| swap to SIGHUP delivered (${#sig[@]} swaps) | $(ms 50 "${sig[@]}") ms | $(ms 95 "${sig[@]}") ms | $(ms 100 "${sig[@]}") ms | p50 ≤ 2 ms | $(verdict "$(ms 50 "${sig[@]}")" "<=" 2) |
+| swap to the new greeting served by the app (${#served[@]} swaps) | $(ms 50 "${served[@]}") ms | $(ms 95 "${served[@]}") ms | $(ms 100 "${served[@]}") ms | p50 ≤ 20 ms, p95 ≤ 50 ms | $(verdict "$(ms 50 "${served[@]}")" "<=" 20) / $(verdict "$(ms 95 "${served[@]}")" "<=" 50) |
+
+| measure | median of 5 | goal | |
+|---|---|---|---|
+| start-up to ready (\`/health\` answers) | $(median "${starts[@]}") ms | ≤ 1000 ms | $(verdict "$(median "${starts[@]}")" "<=" 1000) |
+| RSS after start, idle | $(median "${rss[@]}") MiB | ≤ 64 MiB | $(verdict "$(median "${rss[@]}")" "<=" 64) |
+| RSS after $SWAPS signalled reloads | $rss_busy MiB | ≤ 64 MiB | $(verdict "$rss_busy" "<=" 64) |
+EOF2
