@@ -25,7 +25,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The pod that DESIGN.md describes, in every variant of the manifests. */
 class PodStructureTest {
   private static final String VARIANTS = "io.podreload.deploy.Variants#names";
-  private static final String SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(VARIANTS)

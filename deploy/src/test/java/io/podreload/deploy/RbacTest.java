@@ -1,6 +1,7 @@
 package io.podreload.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -61,7 +62,7 @@ class RbacTest {
       assertThat(m.find(Role.class, binding.getRoleRef().getName())).isPresent();
       assertThat(binding.getSubjects())
           .extracting(Subject::getKind, Subject::getName)
-          .containsExactly(org.assertj.core.groups.Tuple.tuple("ServiceAccount", account));
+          .containsExactly(tuple("ServiceAccount", account));
     }
   }
 
