@@ -225,7 +225,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     }
 
     List<Long> targets = trigger.targets();
-    if (!targets.isEmpty() && !acknowledgedByATarget(before, targets)) {
+    if (!acknowledgedByATarget(before, targets) && !targets.isEmpty()) {
       // A new app process that has not written its first status yet: it is starting, reads the
       // current content by itself, and may not catch the signal yet (a JVM's default handler
       // makes SigCgt show SIGHUP as caught even then, and the signal would kill it).

@@ -29,6 +29,9 @@ public final class SignalTrigger implements ReloadTrigger {
   private final boolean dryRun;
   private final Kill kill;
   private final long self;
+  private static final long CACHE_NANOS = 5_000_000_000L;
+  private volatile List<Process> known = List.of();
+  private volatile long knownAt;
 
   /** kill(2), behind an interface so that the process table can be a test tree. */
   @FunctionalInterface
@@ -57,8 +60,22 @@ public final class SignalTrigger implements ReloadTrigger {
     return matching().stream().map(Process::pid).toList();
   }
 
+  /**
+   * The targets. A scan reads every process's command line; on the signal's path the last scan is
+   * reused while it is recent and every process it found still runs the same command.
+   */
   private List<Process> matching() {
-    return processes.find(target, self);
+    List<Process> cached = known;
+    if (!cached.isEmpty()
+        && System.nanoTime() - knownAt < CACHE_NANOS
+        && cached.stream()
+            .allMatch(p -> processes.cmdline(p.pid()).map(p.cmdline()::equals).orElse(false))) {
+      return cached;
+    }
+    List<Process> found = processes.find(target, self);
+    known = found;
+    knownAt = System.nanoTime();
+    return found;
   }
 
   @Override
