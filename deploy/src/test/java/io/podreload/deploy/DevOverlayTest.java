@@ -38,6 +38,7 @@ class DevOverlayTest {
   void devLogsAtDebug() {
     assertThat(dev.envValue("app", "LOG_LEVEL")).contains("DEBUG");
     assertThat(dev.envValue("reloader", "LOG_LEVEL")).contains("DEBUG");
+    assertThat(dev.envValue("logger", "LOG_LEVEL")).contains("DEBUG");
   }
 
   @Test

@@ -211,6 +211,18 @@ class PodStructureTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(VARIANTS)
+  void loggerFollowsTheAccessLogTheAppWritesAndKeepsItsPlaceOnAVolume(String variant) {
+    Manifests m = Variants.get(variant);
+    Settings app = Settings.of(m, "app");
+    Settings logger = Settings.of(m, "logger");
+
+    assertThat(logger.list("LOGGER_FILES")).contains(app.get("APP_ACCESS_LOG"));
+    assertThat(app.get("APP_ACCESS_LOG")).startsWith("/var/log/app/");
+    assertThat(volumeAt(m, "logger", logger.get("LOGGER_STATE_DIR")).getEmptyDir()).isNotNull();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(VARIANTS)
   void reloaderTargetsTheAppsCommandLineAndNeitherSidecars(String variant) {
     Pattern target =
         Pattern.compile(
