@@ -15,6 +15,22 @@ need_jars
 need_tool wrk
 
 work=$(mktemp -d -t bench-pod.XXXXXX)
+pod=
+start_pod() { # DIR: bin/local-pod with free ports, until it is up; sets POD_APP_PORT
+  POD_APP_PORT=$(free_port)
+  "$BENCH_ROOT/bin/local-pod" --dir "$1" --app-port "$POD_APP_PORT" --reloader-port "$(free_port)" \
+    --logger-port "$(free_port)" > "$work/pod.out" 2>&1 &
+  pod=$!
+  local deadline=$(( $(date +%s) + 120 ))
+  until grep -q 'the pod is up' "$work/pod.out" 2>/dev/null; do
+    kill -0 "$pod" 2>/dev/null || { cat "$work/pod.out" >&2; die "bin/local-pod exited"; }
+    [ "$(date +%s)" -lt "$deadline" ] || die "the pod did not come up"
+    sleep 0.2
+  done
+}
+stop_pod() { if [ -n "$pod" ]; then kill -TERM "$pod" 2>/dev/null || true; wait "$pod" 2>/dev/null || true; pod=; fi; }
+# The host pid of a container's java process (the pod marks them with -Dlocal-pod=DIR).
+pod_pid() { pgrep -f -- "-Dlocal-pod=$(cd "$work/pod" && pwd -P) .*/$1\.jar" | head -1; }
 trap 'stop_pod; rm -rf "$work"' EXIT
 
 # ---- start-up and RSS of each program alone ----------------------------------------------
@@ -57,6 +73,7 @@ rows=$(
 )
 
 # ---- the pod -----------------------------------------------------------------------------
+mkdir -p "$work/pod"
 start_pod "$work/pod"
 
 log "edit to served: $EDITS edits through the local kubelet, the reloader and the app"
@@ -93,9 +110,9 @@ storm=$!
 wrk_run storm
 wait "$storm"
 gen_after=$(curl -fsS "http://127.0.0.1:$POD_APP_PORT/config" | sed -n 's/.*"generation" *: *\([0-9]*\).*/\1/p')
-rss_app=$(rss_mib "$(cat "$work/pod/pids/app.pid")")
-rss_reloader=$(rss_mib "$(cat "$work/pod/pids/reloader.pid")")
-rss_logger=$(rss_mib "$(cat "$work/pod/pids/logger.pid")")
+rss_app=$(rss_mib "$(pod_pid app)")
+rss_reloader=$(rss_mib "$(pod_pid reloader)")
+rss_logger=$(rss_mib "$(pod_pid logger)")
 
 wrk_field() { # file field
   case "$2" in
@@ -107,7 +124,7 @@ wrk_field() { # file field
 }
 
 cat <<EOF
-### Pod (bin/local-pod: app, reloader, logger)
+## Pod (bin/local-pod: app, reloader, logger)
 
 Start-up to ready (\`/health\` answers) and RSS after start, each program started alone with
 \`java @<program>/jvm.options -jar <program>/target/<program>.jar\`, median of 5:
