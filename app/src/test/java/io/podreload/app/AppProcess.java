@@ -75,7 +75,7 @@ final class AppProcess implements AutoCloseable {
     AppProcess app = new AppProcess(work, env);
     try {
       await()
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(50))
           .until(
               () -> {
@@ -141,7 +141,7 @@ final class AppProcess implements AutoCloseable {
   /** Waits for the status file to report at least {@code attempt} load attempts. */
   ReloadStatus awaitAttempt(long attempt) {
     return await()
-        .atMost(Duration.ofSeconds(20))
+        .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(10))
         .ignoreExceptions()
         .until(() -> status().orElseThrow(), s -> s.attempt() >= attempt);

@@ -146,7 +146,7 @@ class AppReloadTest {
       String last = KubeletVolume.read(app.config).hash();
       ReloadStatus settled =
           await()
-              .atMost(Duration.ofSeconds(30))
+              .atMost(Duration.ofSeconds(60))
               .ignoreExceptions()
               .until(
                   () -> app.status().orElseThrow(),
@@ -209,7 +209,7 @@ class AppReloadTest {
       assertThat(app.output()).contains("cannot write the status file");
       publish(app.config, "application.yml", greeting("reloaded anyway"));
       app.signal("HUP");
-      await().atMost(Duration.ofSeconds(20)).until(() -> app.get("/").equals("reloaded anyway"));
+      await().atMost(Duration.ofSeconds(60)).until(() -> app.get("/").equals("reloaded anyway"));
     }
   }
 
@@ -227,7 +227,7 @@ class AppReloadTest {
       app.signal("HUP"); // the refreshed logger level shows on the next attempt
       app.awaitAttempt(3);
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Duration.ofSeconds(60))
           .until(() -> app.output().contains("load attempt 3: reading"));
       assertThat(app.output()).doesNotContain("load attempt 2: reading");
     }

@@ -74,7 +74,7 @@ final class LocalPod implements AutoCloseable {
     LocalPod pod = new LocalPod(dir, env);
     try {
       await("the pod is up")
-          .atMost(Duration.ofSeconds(90))
+          .atMost(Duration.ofSeconds(180))
           .pollInterval(Duration.ofMillis(100))
           .until(
               () ->

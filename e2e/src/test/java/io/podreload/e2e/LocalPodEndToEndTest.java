@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalPodEndToEndTest {
 
-  private static final Duration RELOAD = Duration.ofSeconds(20);
+  private static final Duration RELOAD = Duration.ofSeconds(60);
 
   @TempDir static Path dir;
   static LocalPod pod;
@@ -154,7 +154,7 @@ class LocalPodEndToEndTest {
     }
 
     await("every request is on the logger's stdout")
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Duration.ofSeconds(60))
         .until(() -> sequencesLogged(run).size() == requests);
     Map<Integer, Long> counts = sequencesLogged(run);
     counts.forEach((seq, count) -> assertEquals(1L, count, "request " + seq + " logged once"));
@@ -193,7 +193,7 @@ class LocalPodEndToEndTest {
 
       awaitGreeting(greeting);
       await("requests made while the " + container + " was down are logged")
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Duration.ofSeconds(60))
           .until(() -> sequencesLogged(run).size() == requests);
       if (!container.equals("logger")) { // after kill -9 of the logger, repeats are bounded
         sequencesLogged(run).forEach((seq, n) -> assertEquals(1L, n, "request " + seq));

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LoggerFollowsFilesTest {
 
-  static final Duration WAIT = Duration.ofSeconds(30);
+  static final Duration WAIT = Duration.ofSeconds(60);
 
   @TempDir Path work;
 

@@ -68,7 +68,7 @@ final class LoggerProcess implements AutoCloseable {
 
   private static LoggerProcess started(LoggerProcess logger) {
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(120))
         .until(
             () -> {
               if (!logger.process.isAlive()) {

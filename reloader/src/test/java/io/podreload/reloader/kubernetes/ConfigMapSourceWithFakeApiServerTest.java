@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigMapSourceWithFakeApiServerTest {
 
   static final String NS = "podreload-dev";
-  static final Duration WAIT = Duration.ofSeconds(15);
+  static final Duration WAIT = Duration.ofSeconds(30);
 
   @TempDir Path tmp;
   FakeKubernetesApi api;

@@ -162,7 +162,7 @@ class ReloadPipelineTest {
   void aChangeIsSignalledOnceAndConfirmedFromTheStatusFile() throws Exception {
     writeStatus(change("a: 0\n").snapshot(), null); // the app, started on older content
     pipeline.changed(change("a: 1\n"));
-    await().atMost(Duration.ofSeconds(5)).until(() -> count("applied") == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") == 1);
     assertThat(triggers).hasValue(1);
     assertThat(outcomes)
         .extracting(ReloadOutcome::result)
@@ -175,7 +175,7 @@ class ReloadPipelineTest {
     SourceChange current = change("a: 1\n");
     writeStatus(current.snapshot(), null);
     pipeline.changed(current);
-    await().atMost(Duration.ofSeconds(5)).until(() -> count("applied") == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") == 1);
     assertThat(triggers).hasValue(0);
   }
 
@@ -183,7 +183,7 @@ class ReloadPipelineTest {
   void aSyntaxErrorIsNotSignalled() throws Exception {
     writeStatus(change("a: 0\n").snapshot(), null);
     pipeline.changed(change("a: [unclosed\n"));
-    await().atMost(Duration.ofSeconds(5)).until(() -> count("invalid") == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("invalid") == 1);
     assertThat(triggers).hasValue(0);
     assertThat(pipeline.invalidConfig()).get().asString().contains("application.yml");
     assertThat(registry.get("reloader.validation.failures").counter().count()).isEqualTo(1);
@@ -194,7 +194,7 @@ class ReloadPipelineTest {
     writeStatus(change("a: 0\n").snapshot(), null);
     rejectWith = "app.greeting must not be blank";
     pipeline.changed(change("a: 1\n"));
-    await().atMost(Duration.ofSeconds(5)).until(() -> count("rejected") == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("rejected") == 1);
     assertThat(outcomes.get(0).message()).isEqualTo("app.greeting must not be blank");
   }
 
@@ -208,7 +208,7 @@ class ReloadPipelineTest {
     }
     String last = dirContent.get().hash();
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 last.equals(
@@ -216,7 +216,7 @@ class ReloadPipelineTest {
                         .orElseThrow()
                         .sources()
                         .get(dir.toAbsolutePath().toString())));
-    await().atMost(Duration.ofSeconds(5)).until(() -> count("applied") >= 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") >= 1);
     assertThat(triggers.get()).isBetween(1, 4);
   }
 
@@ -225,15 +225,15 @@ class ReloadPipelineTest {
     writeStatus(change("a: 0\n").snapshot(), null);
     failWith = new TriggerException(TriggerException.Reason.NO_TARGET, "no process matches");
     pipeline.changed(change("a: 1\n"));
-    await().atMost(Duration.ofSeconds(5)).until(() -> count("signal_failed") == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("signal_failed") == 1);
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
                 registry.get("reloader.signal.errors").tag("reason", "no_target").counter().count()
                     >= 2);
     failWith = null;
-    await().atMost(Duration.ofSeconds(10)).until(() -> count("applied") == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") == 1);
     assertThat(pipeline.lastFailure()).isEmpty();
   }
 
@@ -242,7 +242,7 @@ class ReloadPipelineTest {
     writeStatus(change("a: 0\n").snapshot(), null);
     ackDelayMillis = 60_000;
     pipeline.changed(change("a: 1\n"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> count("signal_failed") >= 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("signal_failed") >= 1);
     assertThat(pipeline.lastFailure()).get().asString().contains("did not acknowledge");
     assertThat(Files.exists(statusFile)).isTrue();
   }

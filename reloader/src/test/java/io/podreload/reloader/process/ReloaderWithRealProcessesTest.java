@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReloaderWithRealProcessesTest {
 
   static final Path APP_JAR = Path.of("../app/target/app.jar").toAbsolutePath().normalize();
-  static final Duration WAIT = Duration.ofSeconds(30);
+  static final Duration WAIT = Duration.ofSeconds(60);
+  static final Duration START = Duration.ofSeconds(120); // a JVM start on a busy 2-core machine
 
   @TempDir Path tmp;
   PodNamespace pod;
@@ -87,7 +88,7 @@ class ReloaderWithRealProcessesTest {
             APP_JAR.toString()),
         env,
         tmp.resolve("app.out"));
-    await().atMost(WAIT).until(() -> !get(appPort, "/health").isEmpty());
+    await().atMost(START).until(() -> !get(appPort, "/health").isEmpty());
   }
 
   void startReloader(Map<String, String> extra) throws Exception {
@@ -106,7 +107,7 @@ class ReloaderWithRealProcessesTest {
             Application.class.getName()),
         env,
         tmp.resolve("reloader.out"));
-    await().atMost(WAIT).until(() -> get(reloaderPort, "/health").contains("\"status\""));
+    await().atMost(START).until(() -> get(reloaderPort, "/health").contains("\"status\""));
   }
 
   String reloaderOutput() throws Exception {

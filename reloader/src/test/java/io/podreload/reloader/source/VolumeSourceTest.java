@@ -54,7 +54,7 @@ class VolumeSourceTest {
   }
 
   void awaitChanges(int n) {
-    await().atMost(Duration.ofSeconds(10)).until(() -> changes.size() >= n);
+    await().atMost(Duration.ofSeconds(30)).until(() -> changes.size() >= n);
   }
 
   @Test
