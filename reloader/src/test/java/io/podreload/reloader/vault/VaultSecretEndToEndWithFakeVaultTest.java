@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -109,12 +110,12 @@ class VaultSecretEndToEndWithFakeVaultTest {
     vault.putV2("secret", "app", Map.of("db.password", secrets.get(1)));
     awaitAppliedAfter(first);
     vault.seal(true);
-    await().until(() -> status(reloaderPort, "/health") == 503);
+    patiently().until(() -> status(reloaderPort, "/health") == 503);
     assertTrue(get(reloaderPort, "/health").contains("sealed"), get(reloaderPort, "/health"));
     vault.seal(false);
-    await().until(() -> status(reloaderPort, "/health") == 200);
+    patiently().until(() -> status(reloaderPort, "/health") == 200);
     vault.revokeAll();
-    await().until(() -> vault.logins() >= 2);
+    patiently().until(() -> vault.logins() >= 2);
     String second = secretsHash();
     vault.putV2("secret", "app", Map.of("db.password", secrets.get(2), "api.key", secrets.get(0)));
     awaitAppliedAfter(second);
@@ -242,8 +243,8 @@ class VaultSecretEndToEndWithFakeVaultTest {
 
   /** Waits for a new render of the secrets dir, then for the app to have applied it. */
   private void awaitAppliedAfter(String previousHash) {
-    await().until(() -> !secretsHash().equals(previousHash));
-    await().until(() -> dirHashOfTheAppsLastLoad().equals(secretsHash()));
+    patiently().until(() -> !secretsHash().equals(previousHash));
+    patiently().until(() -> dirHashOfTheAppsLastLoad().equals(secretsHash()));
   }
 
   /** The hash the app's last load read from the secrets dir, per its status file. */
@@ -266,6 +267,11 @@ class VaultSecretEndToEndWithFakeVaultTest {
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
             HttpResponse.BodyHandlers.ofString())
         .body();
+  }
+
+  /** Two JVMs and a signal on a busy 2-core machine: waits are generous. */
+  private static ConditionFactory patiently() {
+    return await().atMost(Duration.ofSeconds(30));
   }
 
   private int status(int port, String path) throws Exception {

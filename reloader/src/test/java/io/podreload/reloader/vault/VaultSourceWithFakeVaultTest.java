@@ -180,14 +180,14 @@ class VaultSourceWithFakeVaultTest {
   @Test
   void kubernetesAuthLogsInOnceAndRenewsTheTokenBeforeItExpires() throws Exception {
     vault.putV2("secret", "app", Map.of("db.password", PASSWORD));
-    vault.loginTtlSeconds(3);
+    vault.loginTtlSeconds(6);
 
     start(kubernetesSettings());
 
     assertEquals(1, vault.logins());
     await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> counter("reloader.vault.renewals") >= 2); // at 2 s, 4 s
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> counter("reloader.vault.renewals") >= 2); // at about 4 s and 8 s
     assertTrue(vault.renewals() >= 2);
     assertEquals(1, vault.logins(), "renewed, not logged in again");
     assertEquals(1.0, counter("reloader.vault.logins"));
@@ -261,6 +261,7 @@ class VaultSourceWithFakeVaultTest {
       throws Exception {
     vault.putV2("secret", "app", Map.of("db.password", PASSWORD));
     TestSettings settings = settings();
+    settings.degradedAfter = Duration.ofSeconds(2);
     start(settings);
     String before = Files.readString(settings.secretsDir.resolve("vault.properties"));
 
