@@ -100,6 +100,14 @@ record Manifests(String variant, List<HasMetadata> items) {
         .orElseThrow(() -> new AssertionError(variant + " has no container named " + name));
   }
 
+  /** The names of the containers that mount the pod's volume {@code volume}. */
+  List<String> containersMounting(String volume) {
+    return containers().stream()
+        .filter(c -> c.getVolumeMounts().stream().anyMatch(v -> volume.equals(v.getName())))
+        .map(Container::getName)
+        .toList();
+  }
+
   /** The container's environment by name; variables given by {@code valueFrom} have no value. */
   Map<String, EnvVar> env(String container) {
     Map<String, EnvVar> env = new LinkedHashMap<>();

@@ -3,7 +3,6 @@ package io.podreload.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.ProjectedVolumeSource;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -126,11 +125,7 @@ class RbacTest {
         .map(VolumeProjection::getConfigMap)
         .filteredOn(Objects::nonNull)
         .anySatisfy(c -> assertThat(c.getName()).isEqualTo("kube-root-ca.crt"));
-    assertThat(m.containers())
-        .filteredOn(c -> !c.getName().equals("reloader"))
-        .flatExtracting(Container::getVolumeMounts)
-        .extracting(VolumeMount::getName)
-        .doesNotContain(volume.getName());
+    assertThat(m.containersMounting(volume.getName())).containsExactly("reloader");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -2,10 +2,8 @@ package io.podreload.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ServiceAccountTokenProjection;
 import io.fabric8.kubernetes.api.model.Volume;
-import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeProjection;
 import java.nio.file.Path;
 import java.util.List;
@@ -48,11 +46,7 @@ class VaultComponentTest {
             .orElseThrow(() -> new AssertionError("no projected token at " + jwt));
     assertThat(token.getAudience()).isEqualTo("vault");
     assertThat(token.getExpirationSeconds()).isBetween(600L, 3600L);
-    assertThat(m.containers())
-        .filteredOn(c -> !c.getName().equals("reloader"))
-        .flatExtracting(Container::getVolumeMounts)
-        .extracting(VolumeMount::getName)
-        .doesNotContain(volume.getName());
+    assertThat(m.containersMounting(volume.getName())).containsExactly("reloader");
   }
 
   @ParameterizedTest(name = "{0}")
