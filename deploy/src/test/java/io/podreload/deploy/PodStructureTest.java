@@ -176,6 +176,23 @@ class PodStructureTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(VARIANTS)
+  void aFailingConfigSourceNeverTakesTheAppOutOfTheService(String variant) {
+    Container reloader = Variants.get(variant).container("reloader");
+
+    // The reloader's full /health fails while a source fails; the pod's readiness includes the
+    // sidecar's, so only the liveness group may decide it.
+    assertThat(reloader.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/liveness");
+    assertThat(reloader.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health/liveness");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(VARIANTS)
+  void kubernetesAddsNoServiceVariablesThatTheAppWouldReadAsItsSettings(String variant) {
+    assertThat(Variants.get(variant).pod().getEnableServiceLinks()).isFalse();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(VARIANTS)
   void everyContainerRequestsMemoryAndIsLimitedAboveItsRequest(String variant) {
     Manifests m = Variants.get(variant);
 
