@@ -35,16 +35,4 @@ class BaseConfigTest {
         .containsExactly(
             "podreload/logger:0.1.0", "podreload/reloader:0.1.0", "podreload/app:0.1.0");
   }
-
-  @Test
-  void everyResourceOfTheBaseCarriesTheAppLabels() {
-    assertThat(Variants.get("base").items())
-        .allSatisfy(
-            r ->
-                assertThat(r.getMetadata().getLabels())
-                    .as(r.getKind() + " " + r.getMetadata().getName())
-                    .containsEntry("app.kubernetes.io/name", "app")
-                    .containsEntry("app.kubernetes.io/part-of", "podreload")
-                    .containsKey("app.kubernetes.io/version"));
-  }
 }

@@ -290,18 +290,6 @@ class PodStructureTest {
         .isGreaterThanOrEqualTo(30L);
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource(VARIANTS)
-  void selectorsLeaveTheVersionLabelOut(String variant) {
-    Manifests m = Variants.get(variant);
-
-    assertThat(m.deployment().getSpec().getSelector().getMatchLabels())
-        .containsKey("app.kubernetes.io/name")
-        .doesNotContainKey("app.kubernetes.io/version");
-    assertThat(m.one(Service.class, "app").getSpec().getSelector())
-        .doesNotContainKey("app.kubernetes.io/version");
-  }
-
   static String commandLine(String program) {
     return "java @/app/jvm.options -jar /app/" + program + ".jar";
   }
