@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -172,6 +173,29 @@ class PodStructureTest {
                     .contains(get.getPort().getStrVal());
               }
             });
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(VARIANTS)
+  void eachContainerDeclaresThePortItsProgramListensOn(String variant) throws Exception {
+    Manifests m = Variants.get(variant);
+
+    for (String program : List.of("app", "reloader", "logger")) {
+      // micronaut.server.port: ${MICRONAUT_SERVER_PORT:8080} in the program's application.yml,
+      // unless the manifest sets the variable.
+      String placeholder =
+          Manifests.YAML
+              .readTree(Repo.read(program + "/src/main/resources/application.yml"))
+              .at("/micronaut/server/port")
+              .asText();
+      Matcher p = Pattern.compile("\\$\\{(\\w+):(\\d+)}").matcher(placeholder);
+      assertThat(p.matches()).as(program + " port " + placeholder).isTrue();
+      int port = Integer.parseInt(m.envValue(program, p.group(1)).orElse(p.group(2)));
+      assertThat(m.container(program).getPorts())
+          .extracting(ContainerPort::getContainerPort)
+          .as(program)
+          .containsExactly(port);
+    }
   }
 
   @ParameterizedTest(name = "{0}")
