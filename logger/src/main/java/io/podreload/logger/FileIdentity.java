@@ -4,77 +4,73 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.HexFormat;
 import java.util.Map;
-import java.util.zip.CRC32;
+import java.util.zip.CRC32C;
 
 /**
- * Which file a path names: device and inode, plus a fingerprint of its first bytes, so that a
- * reused inode (delete, then create) or a truncated and rewritten file is not taken for the old
- * one.
+ * Which file this is: device and inode, plus a checksum of its first bytes so that an inode reused
+ * by a new file, or a file truncated and written again, is not taken for the old one.
  *
- * @param device st_dev
- * @param inode st_ino
- * @param fingerprint CRC32 of the first {@link #FINGERPRINT_BYTES} bytes (fewer while shorter)
- * @param fingerprintLength how many bytes the fingerprint covers
+ * @param fingerprintLength how many leading bytes the fingerprint covers (grows up to {@link
+ *     #FINGERPRINT_BYTES} as the file grows)
  */
-public record FileIdentity(long device, long inode, String fingerprint, int fingerprintLength) {
+public record FileIdentity(long dev, long ino, int fingerprintLength, long fingerprint) {
 
   static final int FINGERPRINT_BYTES = 256;
 
-  /** The identity of the file open in {@code channel}, whose path is {@code path}. */
-  static FileIdentity of(Path path, FileChannel channel) throws IOException {
-    Map<String, Object> attributes = Files.readAttributes(path, "unix:dev,ino");
-    ByteBuffer head = ByteBuffer.allocate(FINGERPRINT_BYTES);
-    int length = 0;
-    while (head.hasRemaining()) {
-      int n = channel.read(head, length);
-      if (n <= 0) {
-        break;
-      }
-      length += n;
-    }
-    return new FileIdentity(
-        ((Number) attributes.get("dev")).longValue(),
-        ((Number) attributes.get("ino")).longValue(),
-        crc(head.array(), length),
-        length);
-  }
-
-  /** Device and inode of whatever {@code path} names now, or null when it does not exist. */
-  static long[] inodeOf(Path path) {
+  /** The device and inode of {@code path} (following symlinks), or null if it does not exist. */
+  static long[] devIno(Path path) throws IOException {
     try {
-      Map<String, Object> attributes = Files.readAttributes(path, "unix:dev,ino");
-      return new long[] {
-        ((Number) attributes.get("dev")).longValue(), ((Number) attributes.get("ino")).longValue()
-      };
-    } catch (IOException e) {
+      Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino");
+      return new long[] {((Number) a.get("dev")).longValue(), ((Number) a.get("ino")).longValue()};
+    } catch (java.nio.file.NoSuchFileException e) {
       return null;
     }
   }
 
-  boolean sameInode(long[] devIno) {
-    return devIno != null && devIno[0] == device && devIno[1] == inode;
+  static boolean exists(Path path) {
+    return Files.exists(path, new LinkOption[0]);
   }
 
-  /** Whether the first bytes of {@code channel} still are those this identity saw. */
-  boolean sameStart(FileChannel channel) throws IOException {
-    ByteBuffer head = ByteBuffer.allocate(fingerprintLength);
-    int length = 0;
-    while (head.hasRemaining()) {
-      int n = channel.read(head, length);
-      if (n <= 0) {
-        break;
+  /** Identity of an open file whose device and inode are known. */
+  static FileIdentity of(long[] devIno, FileChannel channel) throws IOException {
+    int length = (int) Math.min(FINGERPRINT_BYTES, channel.size());
+    return new FileIdentity(devIno[0], devIno[1], length, checksum(channel, length));
+  }
+
+  /** Checksum of the first {@code length} bytes, or -1 if the file is now shorter than that. */
+  static long checksum(FileChannel channel, int length) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(length);
+    while (buf.hasRemaining()) {
+      if (channel.read(buf, buf.position()) < 0) {
+        return -1;
       }
-      length += n;
     }
-    return length == fingerprintLength && crc(head.array(), length).equals(fingerprint);
+    CRC32C crc = new CRC32C();
+    crc.update(buf.flip());
+    return crc.getValue();
   }
 
-  private static String crc(byte[] bytes, int length) {
-    CRC32 crc = new CRC32();
-    crc.update(bytes, 0, length);
-    return HexFormat.of().toHexDigits((int) crc.getValue());
+  boolean sameInode(long[] devIno) {
+    return devIno != null && devIno[0] == dev && devIno[1] == ino;
+  }
+
+  /** True if the first bytes of {@code channel} are still the ones this identity saw. */
+  boolean sameContentStart(FileChannel channel) throws IOException {
+    return fingerprintLength == 0 || checksum(channel, fingerprintLength) == fingerprint;
+  }
+
+  /** This identity with the fingerprint extended as far as the file now allows. */
+  FileIdentity grown(FileChannel channel) throws IOException {
+    if (fingerprintLength >= FINGERPRINT_BYTES || channel.size() <= fingerprintLength) {
+      return this;
+    }
+    return of(new long[] {dev, ino}, channel);
+  }
+
+  String key() {
+    return dev + ":" + ino + ":" + fingerprintLength + ":" + Long.toHexString(fingerprint);
   }
 }

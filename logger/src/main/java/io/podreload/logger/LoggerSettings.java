@@ -1,54 +1,191 @@
 package io.podreload.logger;
 
-import io.micronaut.context.annotation.ConfigurationProperties;
-import io.micronaut.core.bind.annotation.Bindable;
+import io.micronaut.core.value.PropertyResolver;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 
 /**
- * The logger's settings; {@code LOGGER_*} variables bind here by name ({@code LOGGER_STATE_DIR} is
- * {@code logger.state-dir}). Checked once at start, logged once.
- *
- * @param files {@code LOGGER_FILES}: the files followed, comma separated
- * @param stateDir {@code LOGGER_STATE_DIR}: where the checkpoints are kept
- * @param format {@code LOGGER_FORMAT}: {@code raw} (each line unchanged) or {@code json}
- * @param maxLineBytes {@code LOGGER_MAX_LINE_BYTES}: longer lines are split, with a marker
- * @param partialLineTimeout {@code LOGGER_PARTIAL_LINE_TIMEOUT}: a last line without a newline is
- *     emitted once the file has been idle this long
- * @param pollInterval {@code LOGGER_POLL_INTERVAL}: how often an idle file is checked for new data,
- *     rotation and truncation
- * @param checkpointInterval {@code LOGGER_CHECKPOINT_INTERVAL}: how often offsets are saved while
- *     lines flow (after kill -9, at most this much is repeated; after SIGTERM, nothing)
+ * Everything the logger is told, read once at start-up from {@code logger.*} properties (the
+ * environment variables {@code LOGGER_*}). Bad values fail start-up with a message naming the
+ * variable.
  */
-@ConfigurationProperties("logger")
 public record LoggerSettings(
-    @Bindable(defaultValue = "/var/log/app/access.log") List<Path> files,
-    @Bindable(defaultValue = "/var/lib/logger") Path stateDir,
-    @Bindable(defaultValue = "raw") String format,
-    @Bindable(defaultValue = "262144") int maxLineBytes,
-    @Bindable(defaultValue = "1s") Duration partialLineTimeout,
-    @Bindable(defaultValue = "10ms") Duration pollInterval,
-    @Bindable(defaultValue = "1s") Duration checkpointInterval) {
+    List<Path> files,
+    Path stateDir,
+    int httpPort,
+    Format format,
+    int maxLineBytes,
+    Duration partialLineTimeout,
+    Duration pollInterval,
+    Duration checkpointInterval,
+    Duration shutdownTimeout,
+    long behindWarnBytes,
+    Optional<ElasticsearchSettings> elasticsearch,
+    Optional<LokiSettings> loki) {
 
-  public LoggerSettings {
-    format = format.trim().toLowerCase(Locale.ROOT);
+  /** How a line is written to stdout. */
+  public enum Format {
+    RAW,
+    JSON
   }
 
-  /** Every problem with these settings, each naming the variable; empty when usable. */
-  public List<String> problems() {
-    List<String> problems = new ArrayList<>();
+  /** The optional Elasticsearch/OpenSearch bulk output. */
+  public record ElasticsearchSettings(
+      URI url,
+      String index,
+      Optional<String> username,
+      Optional<String> password,
+      Batching batching) {}
+
+  /** The optional Loki push output. */
+  public record LokiSettings(URI url, Map<String, String> labels, Batching batching) {}
+
+  /** When a backend batch is sent: whichever of the three limits is reached first. */
+  public record Batching(int maxLines, int maxBytes, Duration maxWait) {}
+
+  public static LoggerSettings from(PropertyResolver p) {
+    List<Path> files = new ArrayList<>();
+    for (String f : string(p, "logger.files", "/var/log/app/access.log").split(",")) {
+      if (!f.isBlank()) {
+        files.add(Path.of(f.trim()).toAbsolutePath().normalize());
+      }
+    }
     if (files.isEmpty()) {
-      problems.add("LOGGER_FILES names no file");
+      throw new IllegalArgumentException(
+          "LOGGER_FILES is empty: set it to a comma-separated list of files to follow");
     }
-    if (!format.equals("raw") && !format.equals("json")) {
-      problems.add("LOGGER_FORMAT must be raw or json, not " + format);
+    return new LoggerSettings(
+        List.copyOf(files),
+        Path.of(string(p, "logger.state-dir", "/var/lib/logger")),
+        integer(p, "logger.http-port", 8082, 0, 65535),
+        format(string(p, "logger.format", "raw")),
+        integer(p, "logger.max-line-bytes", 256 * 1024, 1024, 64 * 1024 * 1024),
+        duration(p, "logger.partial-line-timeout", "1s"),
+        duration(p, "logger.poll-interval", "10ms"),
+        duration(p, "logger.checkpoint-interval", "1s"),
+        duration(p, "logger.shutdown-timeout", "25s"),
+        integer(p, "logger.behind-warn-bytes", 64 * 1024 * 1024, 0, Integer.MAX_VALUE),
+        optionalString(p, "logger.elasticsearch.url")
+            .map(
+                url ->
+                    new ElasticsearchSettings(
+                        uri("logger.elasticsearch.url", url),
+                        string(p, "logger.elasticsearch.index", "podreload-access"),
+                        optionalString(p, "logger.elasticsearch.username"),
+                        optionalString(p, "logger.elasticsearch.password"),
+                        batching(p, "logger.elasticsearch"))),
+        optionalString(p, "logger.loki.url")
+            .map(
+                url ->
+                    new LokiSettings(
+                        uri("logger.loki.url", url),
+                        labels(string(p, "logger.loki.labels", "job=podreload-logger")),
+                        batching(p, "logger.loki"))));
+  }
+
+  private static Batching batching(PropertyResolver p, String prefix) {
+    return new Batching(
+        integer(p, prefix + ".batch-lines", 1000, 1, 1_000_000),
+        integer(p, prefix + ".batch-bytes", 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+        duration(p, prefix + ".batch-wait", "1s"));
+  }
+
+  static Map<String, String> labels(String spec) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (String pair : spec.split(",")) {
+      if (pair.isBlank()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException(
+            "LOGGER_LOKI_LABELS: '" + pair + "' is not name=value (example: job=app,env=dev)");
+      }
+      labels.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
     }
-    if (maxLineBytes < 1024) {
-      problems.add("LOGGER_MAX_LINE_BYTES must be at least 1024");
+    return labels;
+  }
+
+  private static Format format(String value) {
+    return switch (value.trim().toLowerCase()) {
+      case "raw" -> Format.RAW;
+      case "json" -> Format.JSON;
+      default ->
+          throw new IllegalArgumentException(
+              "LOGGER_FORMAT='" + value + "' is not supported: use raw (the default) or json");
+    };
+  }
+
+  private static String envName(String property) {
+    return property.toUpperCase().replace('.', '_').replace('-', '_');
+  }
+
+  private static Optional<String> optionalString(PropertyResolver p, String name) {
+    return p.getProperty(name, String.class).filter(s -> !s.isBlank()).map(String::trim);
+  }
+
+  private static String string(PropertyResolver p, String name, String fallback) {
+    return optionalString(p, name).orElse(fallback);
+  }
+
+  private static int integer(PropertyResolver p, String name, int fallback, int min, int max) {
+    String raw = string(p, name, Integer.toString(fallback));
+    try {
+      int value = Integer.parseInt(raw);
+      if (value < min || value > max) {
+        throw new NumberFormatException();
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          envName(name) + "='" + raw + "' must be a whole number from " + min + " to " + max);
     }
-    return problems;
+  }
+
+  static Duration duration(PropertyResolver p, String name, String fallback) {
+    String raw = string(p, name, fallback);
+    try {
+      return parseDuration(raw);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          envName(name) + "='" + raw + "' is not a duration: use forms like 250ms, 1s, 2m");
+    }
+  }
+
+  static Duration parseDuration(String raw) {
+    String s = raw.trim().toLowerCase();
+    int i = 0;
+    while (i < s.length() && Character.isDigit(s.charAt(i))) {
+      i++;
+    }
+    if (i == 0) {
+      throw new IllegalArgumentException(raw);
+    }
+    long n = Long.parseLong(s.substring(0, i));
+    return switch (s.substring(i)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s", "" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> throw new IllegalArgumentException(raw);
+    };
+  }
+
+  private static URI uri(String name, String raw) {
+    try {
+      URI uri = URI.create(raw.endsWith("/") ? raw.substring(0, raw.length() - 1) : raw);
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+        throw new IllegalArgumentException();
+      }
+      return uri;
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          envName(name) + "='" + raw + "' is not an http(s) URL (example: http://opensearch:9200)");
+    }
   }
 }

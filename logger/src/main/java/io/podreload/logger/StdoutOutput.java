@@ -1,32 +1,33 @@
 package io.podreload.logger;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 
-/**
- * The logger's stdout, which {@code kubectl logs -c logger} shows: raw lines unchanged, or one JSON
- * object per line with the file, the offset and the time. Buffered: written in large chunks and
- * flushed when the input is drained. A slow reader blocks it, and with it the reading.
- */
+/** Each line to stdout: unchanged ({@code raw}) or wrapped with file, offset and time. */
 final class StdoutOutput implements Output {
+  private static final byte[] MARKER = SPLIT_MARKER.getBytes(StandardCharsets.UTF_8);
+  private static final byte[] NEWLINE = {'\n'};
+  private static final LoggerSettings.Batching BATCHING =
+      new LoggerSettings.Batching(16 * 1024, 1024 * 1024, java.time.Duration.ZERO);
 
   private final OutputStream out;
-  private final boolean json;
+  private final LoggerSettings.Format format;
+  private final byte[] buffer = new byte[256 * 1024];
+  private final Metrics.OutputMetrics metrics;
+  private int used;
 
-  StdoutOutput(boolean json) {
-    this(new FileOutputStream(FileDescriptor.out), json);
+  StdoutOutput(LoggerSettings.Format format, Metrics.OutputMetrics metrics) {
+    this(new FileOutputStream(FileDescriptor.out), format, metrics);
   }
 
-  StdoutOutput(OutputStream out, boolean json) {
-    this.out = new BufferedOutputStream(out, 1 << 16);
-    this.json = json;
+  StdoutOutput(OutputStream out, LoggerSettings.Format format, Metrics.OutputMetrics metrics) {
+    this.out = out;
+    this.format = format;
+    this.metrics = metrics;
   }
 
   @Override
@@ -35,26 +36,59 @@ final class StdoutOutput implements Output {
   }
 
   @Override
-  public void line(Path file, long fileOffset, byte[] bytes, int offset, int length)
-      throws IOException {
-    if (!json) {
-      out.write(bytes, offset, length);
-      out.write('\n');
-      return;
-    }
-    String text = new String(bytes, offset, length, StandardCharsets.UTF_8);
-    StringBuilder line = new StringBuilder(length + 96);
-    line.append("{\"file\":\"");
-    JsonStringEncoder.getInstance().quoteAsString(file.toString(), line);
-    line.append("\",\"offset\":").append(fileOffset).append(",\"time\":\"").append(Instant.now());
-    line.append("\",\"line\":\"");
-    JsonStringEncoder.getInstance().quoteAsString(text, line);
-    line.append("\"}\n");
-    out.write(line.toString().getBytes(StandardCharsets.UTF_8));
+  public LoggerSettings.Batching batching() {
+    return BATCHING;
   }
 
   @Override
-  public void flush() throws IOException {
+  public void write(Batch batch, StopSignal stopping) throws IOException {
+    long bytes = 0;
+    String time = format == LoggerSettings.Format.JSON ? Instant.now().toString() : null;
+    for (int i = 0; i < batch.count(); i++) {
+      if (format == LoggerSettings.Format.RAW) {
+        put(batch.data(), batch.start(i), batch.length(i));
+        if (batch.isSplit(i)) {
+          put(MARKER, 0, MARKER.length);
+        }
+        bytes += batch.length(i) + 1;
+      } else {
+        StringBuilder sb = new StringBuilder(batch.length(i) + 128);
+        sb.append("{\"time\":\"").append(time).append("\",\"file\":\"");
+        Json.appendEscaped(sb, batch.file(i).toString());
+        sb.append("\",\"offset\":").append(batch.offset(i)).append(",\"line\":");
+        Json.appendString(sb, batch.data(), batch.start(i), batch.length(i));
+        if (batch.isSplit(i)) {
+          sb.append(",\"split\":true");
+        }
+        sb.append('}');
+        byte[] json = sb.toString().getBytes(StandardCharsets.UTF_8);
+        put(json, 0, json.length);
+        bytes += json.length + 1;
+      }
+      put(NEWLINE, 0, 1);
+    }
+    flush();
+    metrics.linesWritten.add(batch.count());
+    metrics.bytesWritten.add(bytes);
+  }
+
+  private void put(byte[] src, int from, int length) throws IOException {
+    if (length > buffer.length - used) {
+      flush();
+      if (length > buffer.length) {
+        out.write(src, from, length);
+        return;
+      }
+    }
+    System.arraycopy(src, from, buffer, used, length);
+    used += length;
+  }
+
+  private void flush() throws IOException {
+    if (used > 0) {
+      out.write(buffer, 0, used);
+      used = 0;
+    }
     out.flush();
   }
 }

@@ -1,0 +1,103 @@
+package io.podreload.logger;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * Lines read but not yet written, in one reusable buffer. A line is stored without its newline;
+ * {@link #isSplit} marks a piece of an over-long line that continues in the next one.
+ */
+final class Batch {
+  private byte[] data = new byte[64 * 1024];
+  private int size;
+  private int count;
+  private int[] starts = new int[1024];
+  private int[] lengths = new int[1024];
+  private long[] offsets = new long[1024];
+  private boolean[] split = new boolean[1024];
+  private Path[] files = new Path[1024];
+  private String[] sources = new String[1024];
+  private long firstAddedNanos;
+
+  void add(
+      Path file, String source, long offset, byte[] src, int from, int length, boolean isSplit) {
+    if (count == 0) {
+      firstAddedNanos = System.nanoTime();
+    }
+    if (count == starts.length) {
+      int n = count * 2;
+      starts = Arrays.copyOf(starts, n);
+      lengths = Arrays.copyOf(lengths, n);
+      offsets = Arrays.copyOf(offsets, n);
+      split = Arrays.copyOf(split, n);
+      files = Arrays.copyOf(files, n);
+      sources = Arrays.copyOf(sources, n);
+    }
+    if (size + length > data.length) {
+      data = Arrays.copyOf(data, Math.max(data.length * 2, size + length));
+    }
+    System.arraycopy(src, from, data, size, length);
+    starts[count] = size;
+    lengths[count] = length;
+    offsets[count] = offset;
+    split[count] = isSplit;
+    files[count] = file;
+    sources[count] = source;
+    size += length;
+    count++;
+  }
+
+  void clear() {
+    size = 0;
+    count = 0;
+    Arrays.fill(files, null);
+    Arrays.fill(sources, null);
+    if (data.length > 4 * 1024 * 1024) {
+      data = new byte[64 * 1024]; // give back the memory an unusual burst took
+    }
+  }
+
+  int count() {
+    return count;
+  }
+
+  /** Bytes of line content held (newlines not counted). */
+  int bytes() {
+    return size;
+  }
+
+  long ageNanos() {
+    return count == 0 ? 0 : System.nanoTime() - firstAddedNanos;
+  }
+
+  byte[] data() {
+    return data;
+  }
+
+  int start(int i) {
+    return starts[i];
+  }
+
+  int length(int i) {
+    return lengths[i];
+  }
+
+  /** Where the line starts in its file. */
+  long offset(int i) {
+    return offsets[i];
+  }
+
+  boolean isSplit(int i) {
+    return split[i];
+  }
+
+  /** The followed file (as configured) the line came from. */
+  Path file(int i) {
+    return files[i];
+  }
+
+  /** The identity of the file the line was read from: with the offset, a unique line id. */
+  String source(int i) {
+    return sources[i];
+  }
+}

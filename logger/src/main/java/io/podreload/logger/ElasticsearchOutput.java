@@ -1,0 +1,125 @@
+package io.podreload.logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Lines to Elasticsearch or OpenSearch through the bulk API. Each document's id is its file
+ * identity and offset, so a line sent twice (a retry, a restart after kill -9) is stored once.
+ * Items refused with 429 or 5xx are sent again; items refused for good (a mapping conflict) are
+ * counted and logged, since sending them again would never succeed.
+ */
+final class ElasticsearchOutput implements Output {
+  private static final Logger LOG = LoggerFactory.getLogger(ElasticsearchOutput.class);
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final LoggerSettings.ElasticsearchSettings settings;
+  private final BackendClient client;
+  private final Metrics.OutputMetrics metrics;
+  private final URI bulkUri;
+
+  ElasticsearchOutput(LoggerSettings.ElasticsearchSettings settings, Metrics.OutputMetrics m) {
+    this.settings = settings;
+    this.metrics = m;
+    this.client = new BackendClient(name(), settings.username(), settings.password(), m);
+    this.bulkUri = URI.create(settings.url() + "/_bulk");
+  }
+
+  @Override
+  public String name() {
+    return "elasticsearch";
+  }
+
+  @Override
+  public LoggerSettings.Batching batching() {
+    return settings.batching();
+  }
+
+  @Override
+  public void write(Batch batch, StopSignal stop) throws IOException, InterruptedException {
+    String time = Instant.now().toString();
+    List<String> items = new ArrayList<>(batch.count());
+    for (int i = 0; i < batch.count(); i++) {
+      StringBuilder sb = new StringBuilder(batch.length(i) + 256);
+      sb.append("{\"index\":{\"_index\":\"");
+      Json.appendEscaped(sb, settings.index());
+      sb.append("\",\"_id\":\"")
+          .append(batch.source(i))
+          .append('@')
+          .append(batch.offset(i))
+          .append("\"}}\n{\"@timestamp\":\"")
+          .append(time)
+          .append("\",\"message\":");
+      Json.appendString(sb, batch.data(), batch.start(i), batch.length(i));
+      sb.append(",\"log\":{\"file\":{\"path\":\"");
+      Json.appendEscaped(sb, batch.file(i).toString());
+      sb.append("\"},\"offset\":").append(batch.offset(i)).append('}');
+      if (batch.isSplit(i)) {
+        sb.append(",\"split\":true");
+      }
+      sb.append("}\n");
+      items.add(sb.toString());
+    }
+    long backoff = 100;
+    while (!items.isEmpty()) {
+      byte[] body = String.join("", items).getBytes(StandardCharsets.UTF_8);
+      HttpResponse<String> response = client.post(bulkUri, "application/x-ndjson", body, stop);
+      if (response.statusCode() / 100 != 2) {
+        // 4xx for the whole request (auth, bad URL): nothing is written; keep the lines in the file
+        client.retryAfter(
+            "bulk request refused: HTTP "
+                + response.statusCode()
+                + " "
+                + BackendClient.abbreviate(response.body())
+                + " (check LOGGER_ELASTICSEARCH_URL and the credentials)",
+            backoff,
+            stop);
+        backoff = Math.min(30_000, backoff * 2);
+        continue;
+      }
+      int sent = items.size();
+      items = retryable(items, MAPPER.readTree(response.body()));
+      metrics.linesWritten.add(sent - items.size());
+      metrics.bytesWritten.add(body.length);
+      if (!items.isEmpty()) {
+        client.retryAfter(items.size() + " bulk items refused for now", backoff, stop);
+        backoff = Math.min(30_000, backoff * 2);
+      }
+    }
+  }
+
+  /** The items to send again; items refused for good are counted and logged. */
+  private List<String> retryable(List<String> items, JsonNode response) {
+    if (!response.path("errors").asBoolean(false)) {
+      return List.of();
+    }
+    List<String> again = new ArrayList<>();
+    JsonNode results = response.path("items");
+    for (int i = 0; i < items.size(); i++) {
+      JsonNode result =
+          results.path(i).elements().hasNext() ? results.path(i).elements().next() : null;
+      int status = result == null ? 500 : result.path("status").asInt(500);
+      if (status == 429 || status >= 500) {
+        again.add(items.get(i));
+      } else if (status >= 300) {
+        metrics.rejected.increment();
+        LOG.error(
+            "[{}] index {} refused a line for good (HTTP {}): {}",
+            name(),
+            settings.index(),
+            status,
+            BackendClient.abbreviate(result.path("error").toString()));
+      }
+    }
+    return again;
+  }
+}

@@ -1,0 +1,19 @@
+package io.podreload.logger;
+
+import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.env.Environment;
+import jakarta.inject.Singleton;
+
+/** The settings, read once from the environment (LOGGER_* variables). */
+@Factory
+public class LoggerFactoryBeans {
+  @Singleton
+  LoggerSettings settings(Environment environment) {
+    return LoggerSettings.from(environment);
+  }
+
+  @Singleton
+  Metrics metrics() {
+    return new Metrics();
+  }
+}

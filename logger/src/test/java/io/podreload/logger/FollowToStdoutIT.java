@@ -1,0 +1,279 @@
+package io.podreload.logger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.core.ConditionFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The logger jar as a real process following real files: what reaches its stdout. */
+class FollowToStdoutIT {
+  @TempDir Path dir;
+
+  private Path log() {
+    return dir.resolve("access.log");
+  }
+
+  private Path out() {
+    return dir.resolve("stdout.txt");
+  }
+
+  private Map<String, String> env() {
+    return Map.of("LOGGER_FILES", log().toString(), "LOGGER_PARTIAL_LINE_TIMEOUT", "300ms");
+  }
+
+  private static ConditionFactory patiently() {
+    return await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50));
+  }
+
+  private void awaitLines(LoggerProcess logger, int count) {
+    patiently().until(() -> logger.lines().size() >= count);
+  }
+
+  @Test
+  void aFileCreatedAfterStartAndRotatedByRenameUnderWritesIsWrittenExactlyOnce() throws Exception {
+    try (LoggerProcess logger = LoggerProcess.start(dir, out(), env())) {
+      patiently().until(() -> logger.get("/health") != null);
+      try (SequenceWriter writer = new SequenceWriter(log())) {
+        for (int round = 0; round < 6; round++) {
+          int rotatedAt = writer.written();
+          for (int burst = 0; burst < 5; burst++) {
+            writer.write(1000);
+          }
+          // rotation happens while the logger is somewhere in the current file
+          awaitLines(logger, rotatedAt + 1);
+          writer.rotateByRename();
+        }
+        writer.write(1000);
+        awaitLines(logger, writer.written());
+        assertThat(logger.lines()).isEqualTo(SequenceWriter.expected(0, writer.written()));
+      }
+      assertThat(logger.get("/prometheus")).contains("logger_rotations_total{output=\"stdout\"} 6");
+      assertThat(logger.terminate()).isEqualTo(LoggerProcess.EXIT_ON_SIGTERM);
+    }
+  }
+
+  @Test
+  void aFileRotatedByCopyTruncateUnderWritesIsWrittenExactlyOnce() throws Exception {
+    try (SequenceWriter writer = new SequenceWriter(log());
+        LoggerProcess logger = LoggerProcess.start(dir, out(), env())) {
+      for (int round = 0; round < 6; round++) {
+        int rotatedAt = writer.written();
+        for (int burst = 0; burst < 5; burst++) {
+          writer.write(1000);
+        }
+        awaitLines(logger, rotatedAt + 1);
+        writer.rotateByCopyTruncate();
+      }
+      writer.write(1000);
+      awaitLines(logger, writer.written());
+      assertThat(logger.lines()).isEqualTo(SequenceWriter.expected(0, writer.written()));
+      assertThat(logger.get("/prometheus"))
+          .contains("logger_truncations_total{output=\"stdout\"} 6");
+    }
+  }
+
+  @Test
+  void aFileDeletedAndCreatedAgainIsFollowedFromItsStart() throws Exception {
+    try (LoggerProcess logger = LoggerProcess.start(dir, out(), env())) {
+      Files.writeString(log(), "first 1\nfirst 2\n");
+      awaitLines(logger, 2);
+      Files.delete(log());
+      Files.writeString(log(), "second 1\n");
+      awaitLines(logger, 3);
+      assertThat(logger.lines()).containsExactly("first 1", "first 2", "second 1");
+    }
+  }
+
+  @Test
+  void aLastLineWithoutNewlineIsWrittenAfterTheIdleTimeout() throws Exception {
+    Files.writeString(log(), "complete\nno newline yet");
+    try (LoggerProcess logger = LoggerProcess.start(dir, out(), env())) {
+      awaitLines(logger, 2);
+      assertThat(logger.lines()).containsExactly("complete", "no newline yet");
+    }
+  }
+
+  @Test
+  void anOverLongLineIsSplitWithAMarkerAndCounted() throws Exception {
+    String longLine = "x".repeat(2500);
+    Files.writeString(log(), "before\n" + longLine + "\nafter\n");
+    Map<String, String> env = new java.util.HashMap<>(env());
+    env.put("LOGGER_MAX_LINE_BYTES", "1024");
+    try (LoggerProcess logger = LoggerProcess.start(dir, out(), env)) {
+      awaitLines(logger, 5);
+      assertThat(logger.lines())
+          .containsExactly(
+              "before",
+              "x".repeat(1024) + Output.SPLIT_MARKER,
+              "x".repeat(1024) + Output.SPLIT_MARKER,
+              "x".repeat(452),
+              "after");
+      assertThat(logger.get("/prometheus"))
+          .contains("logger_long_lines_total{output=\"stdout\"} 1");
+    }
+  }
+
+  @Test
+  void sigtermAndRestartMidStreamWriteEveryLineExactlyOnce() throws Exception {
+    try (SequenceWriter writer = new SequenceWriter(log())) {
+      AtomicBoolean keepWriting = new AtomicBoolean(true);
+      CompletableFuture<Void> writing = writeWhile(writer, keepWriting);
+      List<String> all = new ArrayList<>();
+      for (int run = 0; run < 3; run++) {
+        try (LoggerProcess logger =
+            LoggerProcess.start(dir, dir.resolve("stdout-" + run + ".txt"), env())) {
+          patiently().until(() -> logger.lines().size() > 500);
+          assertThat(logger.terminate()).isEqualTo(LoggerProcess.EXIT_ON_SIGTERM);
+          all.addAll(logger.lines());
+        }
+      }
+      keepWriting.set(false);
+      writing.get(60, TimeUnit.SECONDS);
+      try (LoggerProcess logger = LoggerProcess.start(dir, dir.resolve("stdout-last.txt"), env())) {
+        patiently()
+            .untilAsserted(
+                () ->
+                    assertThat(concat(all, logger.lines()))
+                        .isEqualTo(SequenceWriter.expected(0, writer.written())));
+      }
+    }
+  }
+
+  @Test
+  void killMinus9LosesNothingAndRepeatsOnlyTheLastCheckpointInterval() throws Exception {
+    try (SequenceWriter writer = new SequenceWriter(log())) {
+      AtomicBoolean keepWriting = new AtomicBoolean(true);
+      CompletableFuture<Void> writing = writeWhile(writer, keepWriting);
+      List<String> first;
+      try (LoggerProcess logger = LoggerProcess.start(dir, dir.resolve("stdout-1.txt"), env())) {
+        patiently().until(() -> logger.lines().size() > 2000 && checkpointSaved());
+        logger.kill9();
+        first = logger.lines();
+      }
+      keepWriting.set(false);
+      writing.get(60, TimeUnit.SECONDS);
+      List<String> expected = SequenceWriter.expected(0, writer.written());
+      try (LoggerProcess logger = LoggerProcess.start(dir, dir.resolve("stdout-2.txt"), env())) {
+        patiently()
+            .untilAsserted(
+                () -> {
+                  List<String> second = logger.lines();
+                  assertThat(second).isNotEmpty();
+                  // the restart resumes at the last checkpoint: it repeats only lines after it
+                  int resumedAt = expected.indexOf(second.get(0));
+                  assertThat(resumedAt).isGreaterThan(0).isLessThanOrEqualTo(first.size());
+                  assertThat(first).isEqualTo(expected.subList(0, first.size()));
+                  assertThat(second).isEqualTo(expected.subList(resumedAt, expected.size()));
+                });
+      }
+    }
+  }
+
+  @Test
+  void aCorruptCheckpointIsReportedAndReadingResumesFromTheStartOfTheFile() throws Exception {
+    Files.writeString(log(), "one\ntwo\n");
+    try (LoggerProcess logger = LoggerProcess.start(dir, out(), env())) {
+      awaitLines(logger, 2);
+      assertThat(logger.terminate()).isEqualTo(LoggerProcess.EXIT_ON_SIGTERM);
+    }
+    Path checkpoint;
+    try (var files = Files.list(dir.resolve("state").resolve("stdout"))) {
+      checkpoint =
+          files.filter(p -> p.toString().endsWith(".checkpoint")).findFirst().orElseThrow();
+    }
+    Files.writeString(checkpoint, "version=1\noffset=99999\ncrc32c=0\n");
+    Files.writeString(log(), "three\n", java.nio.file.StandardOpenOption.APPEND);
+    try (LoggerProcess logger = LoggerProcess.start(dir, dir.resolve("stdout-2.txt"), env())) {
+      awaitLines(logger, 3);
+      assertThat(logger.lines()).containsExactly("one", "two", "three");
+      assertThat(logger.errors()).contains("is damaged");
+      assertThat(logger.get("/health")).startsWith("200");
+      assertThat(logger.get("/prometheus"))
+          .contains("logger_checkpoint_errors_total{output=\"stdout\"} 1");
+    }
+  }
+
+  @Test
+  void aSlowStdoutReaderHoldsReadingBackAndLosesNothing() throws Exception {
+    try (SequenceWriter writer = new SequenceWriter(log())) {
+      writer.write(200_000);
+    }
+    try (LoggerProcess logger = LoggerProcess.start(dir, null, env())) {
+      // nobody reads the pipe: the logger stops reading and reports how far behind it is
+      patiently()
+          .until(
+              () -> {
+                String metrics = logger.get("/prometheus");
+                return metrics != null && bytesBehind(metrics) > 1_000_000;
+              });
+      List<String> read = new ArrayList<>();
+      try (BufferedReader reader =
+          new BufferedReader(
+              new InputStreamReader(logger.process.getInputStream(), StandardCharsets.UTF_8))) {
+        while (read.size() < 200_000) {
+          String line = reader.readLine();
+          assertThat(line).isNotNull();
+          read.add(line);
+        }
+      }
+      assertThat(read).isEqualTo(SequenceWriter.expected(0, 200_000));
+    }
+  }
+
+  private boolean checkpointSaved() throws IOException {
+    Path stdoutState = dir.resolve("state").resolve("stdout");
+    if (!Files.isDirectory(stdoutState)) {
+      return false;
+    }
+    try (var files = Files.list(stdoutState)) {
+      return files.anyMatch(p -> p.toString().endsWith(".checkpoint"));
+    }
+  }
+
+  private static long bytesBehind(String metrics) {
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith("logger_bytes_behind{")) {
+        return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return 0;
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  /** The app's pace: bursts of lines while the logger runs, stops and restarts. */
+  private static CompletableFuture<Void> writeWhile(SequenceWriter writer, AtomicBoolean keep) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            while (keep.get()) {
+              writer.write(200);
+              TimeUnit.MILLISECONDS.sleep(20); // the writer's pace, not a wait for a result
+            }
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+  }
+}
