@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The logger's benchmarks, with its shipped JVM flags (logger/jvm.options):
+#  - throughput beside `tail -n +1 -F` on the same 2-million-line file, in one run
+#    (goals: at least 1 million lines/s, and at least half of tail's rate)
+#  - latency from a line appended to the file to that line on stdout, p99 (goal <= 50 ms)
+#  - RSS at full throughput (goal <= 48 MiB)
+# Prints a markdown section on stdout.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$BENCH_ROOT"
+LINES=${BENCH_LINES:-2000000}
+need_jars
+work=$(mktemp -d -t bench-logger.XXXXXX)
+lpid=
+trap '[ -n "$lpid" ] && kill "$lpid" 2>/dev/null; rm -rf "$work"' EXIT
+
+log "a $LINES-line access log"
+awk -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) printf "2026-11-25T04:31:02.114Z GET /?n=%d 200 5 0.412 5f3a9c1e-%x\n", i, i }' > "$work/big.log"
+bytes=$(stat -c %s "$work/big.log")
+
+# Appends the big file to FILE once the follower reads it, and times until COUNT lines came out.
+run() { # name file command...
+  local name=$1 file=$2; shift 2
+  : > "$file"
+  "$@" < /dev/null 2> "$work/$name.err" | { head -n "$LINES" > /dev/null; echo done > "$work/$name.done"; } &
+  local pipeline=$!
+  sleep 3 # started and following
+  local follower
+  follower=$(pgrep -n -f -- "^(tail|java) .*$file|LOGGER_FILES=$file" || true)
+  [ -n "$follower" ] || follower=$(pgrep -n -f -- "logger/target/logger.jar" || true)
+  local t0 t1 peak=0 r
+  t0=$(now_us)
+  cat "$work/big.log" >> "$file"
+  until grep -q done "$work/$name.done" 2>/dev/null; do
+    if [ -n "$follower" ] && [ -e "/proc/$follower" ]; then
+      r=$(rss_mib "$follower" 2>/dev/null || echo 0); peak=$(awk -v a="$peak" -v b="$r" 'BEGIN { print (b > a) ? b : a }')
+    fi
+    sleep 0.01
+  done
+  t1=$(now_us)
+  [ -n "$follower" ] && kill "$follower" 2>/dev/null || true
+  wait "$pipeline" 2>/dev/null || true
+  echo "$(( t1 - t0 )) $peak"
+}
+
+log "tail -n +1 -F"
+read -r tail_us _ < <(run tail "$work/tail.log" tail -n +1 -F "$work/tail.log")
+log "the logger"
+read -r logger_us logger_rss < <(run logger "$work/logger.log" env LOGGER_FILES="$work/logger.log" \
+  LOGGER_STATE_DIR="$work/state" LOGGER_HTTP_PORT="$(free_port)" $(java_cmd logger))
+tail_rate=$(awk -v n="$LINES" -v us="$tail_us" 'BEGIN { printf "%d", n / (us / 1e6) }')
+logger_rate=$(awk -v n="$LINES" -v us="$logger_us" 'BEGIN { printf "%d", n / (us / 1e6) }')
+
+log "latency: 2000 lines at 200 lines/s"
+mapfile -t lat < <(java bench/LoggerLatency.java "$work" 2000 200 "$(free_port)")
+p50=$(us_to_ms "$(percentile 50 "${lat[@]}")") p99=$(us_to_ms "$(percentile 99 "${lat[@]}")")
+
+cat <<EOF2
+## Logger
+
+\`bench/logger.sh\`: $LINES access-log lines ($(( bytes / 1048576 )) MiB) appended at once to a
+followed file, until the last one is out, for \`tail -n +1 -F\` and for the logger
+(\`$(java_cmd logger | sed "s|$BENCH_ROOT/||g")\`), one after the other in one run.
+
+| follower | time | lines/s | ratio to tail | goal | |
+|---|---|---|---|---|---|
+| tail -n +1 -F | $(us_to_ms "$tail_us") ms | $tail_rate | 1.00 | | |
+| logger | $(us_to_ms "$logger_us") ms | $logger_rate | $(ratio "$logger_rate" "$tail_rate") | ≥ 1,000,000 lines/s and ≥ 0.5 × tail | $(verdict "$logger_rate" ">=" 1000000) / $(verdict "$(ratio "$logger_rate" "$tail_rate")" ">=" 0.5) |
+
+| measure | figure | goal | |
+|---|---|---|---|
+| peak RSS while shipping at full speed | $logger_rss MiB | ≤ 48 MiB | $(verdict "$logger_rss" "<=" 48) |
+| line appended to line on stdout, p50 / p99 (2000 lines at 200/s) | $p50 / $p99 ms | p99 ≤ 50 ms | $(verdict "$p99" "<=" 50) |
+EOF2
