@@ -42,6 +42,7 @@ import sun.misc.Signal;
 public final class ConfigReloader {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
+  private static final String CHANGED = "(changed)";
 
   private final AppEnvironment settings;
   private final ConfigLoader loader;
@@ -187,19 +188,23 @@ public final class ConfigReloader {
     }
   }
 
-  /** The keys whose value changed, with their previous value, as {@link RefreshEvent} wants. */
+  /**
+   * The keys whose value changed, for {@link RefreshEvent}. Its listeners use only the keys; the
+   * values are left out, because Micronaut logs the event (with them) at debug level and some are
+   * secrets.
+   */
   private static Map<String, Object> changes(
       Map<String, Object> before, Map<String, Object> after) {
     Map<String, Object> changed = new HashMap<>();
     before.forEach(
         (key, value) -> {
           if (!Objects.equals(value, after.get(key))) {
-            changed.put(key, value);
+            changed.put(key, CHANGED);
           }
         });
     after.keySet().stream()
         .filter(key -> !before.containsKey(key))
-        .forEach(key -> changed.put(key, null));
+        .forEach(key -> changed.put(key, CHANGED));
     return changed;
   }
 

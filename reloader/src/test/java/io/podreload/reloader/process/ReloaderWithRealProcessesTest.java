@@ -149,9 +149,9 @@ class ReloaderWithRealProcessesTest {
     publish(config, greeting("start"));
     startApp();
     startReloader(Map.of());
-    for (int i = 1; i <= 50; i++) {
+    for (int i = 1; i <= 50; i++) { // 50 edits within a quarter of a second
       publish(config, greeting("edit " + i));
-      Thread.sleep(20);
+      Thread.sleep(5);
     }
     await().atMost(WAIT).until(() -> get(appPort, "/").equals("edit 50"));
     String last = KubeletVolume.read(config).hash();
