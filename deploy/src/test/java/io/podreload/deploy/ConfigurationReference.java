@@ -1,5 +1,6 @@
 package io.podreload.deploy;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Locale;
@@ -15,7 +16,8 @@ import java.util.regex.Pattern;
  */
 record ConfigurationReference(Map<String, Set<String>> settingsByProgram) {
   static final String PATH = "docs/configuration.md";
-  private static final Pattern NAME = Pattern.compile("`([A-Z][A-Z0-9_]*)`");
+  // `LOGGER_X_USERNAME` / `_PASSWORD`: a name, then suffixes that replace its last words.
+  private static final Pattern NAME = Pattern.compile("`(_?[A-Z][A-Z0-9_]*)`");
 
   static ConfigurationReference read() {
     return parse(Repo.read(PATH));
@@ -36,8 +38,19 @@ record ConfigurationReference(Map<String, Set<String>> settingsByProgram) {
         inSettingsTable = program != null;
       } else if (inSettingsTable) {
         Matcher names = NAME.matcher(firstCell(trimmed));
+        String previous = null;
         while (names.find()) {
-          settings.computeIfAbsent(program, p -> new LinkedHashSet<>()).add(names.group(1));
+          String name = names.group(1);
+          if (name.startsWith("_")) {
+            if (previous == null) {
+              continue;
+            }
+            int words = name.substring(1).split("_").length;
+            String[] base = previous.split("_");
+            name = String.join("_", Arrays.copyOf(base, base.length - words)) + name;
+          }
+          settings.computeIfAbsent(program, p -> new LinkedHashSet<>()).add(name);
+          previous = name;
         }
       }
     }

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -177,23 +178,26 @@ class PodStructureTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(VARIANTS)
-  void eachContainerDeclaresThePortItsProgramListensOn(String variant) throws Exception {
+  void eachContainerDeclaresThePortItsProgramListensOn(String variant) {
     Manifests m = Variants.get(variant);
+    String reference = Repo.read(ConfigurationReference.PATH);
 
-    for (String program : List.of("app", "reloader", "logger")) {
-      // micronaut.server.port: ${MICRONAUT_SERVER_PORT:8080} in the program's application.yml,
-      // unless the manifest sets the variable.
-      String placeholder =
-          Manifests.YAML
-              .readTree(Repo.read(program + "/src/main/resources/application.yml"))
-              .at("/micronaut/server/port")
-              .asText();
-      Matcher p = Pattern.compile("\\$\\{(\\w+):(\\d+)}").matcher(placeholder);
-      assertThat(p.matches()).as(program + " port " + placeholder).isTrue();
-      int port = Integer.parseInt(m.envValue(program, p.group(1)).orElse(p.group(2)));
-      assertThat(m.container(program).getPorts())
+    for (var entry :
+        Map.of(
+                "app", "MICRONAUT_SERVER_PORT",
+                "reloader", "RELOADER_HTTP_PORT",
+                "logger", "LOGGER_HTTP_PORT")
+            .entrySet()) {
+      // The documented default (docs/configuration.md), unless the manifest sets the variable.
+      Matcher documented =
+          Pattern.compile("\\| `" + entry.getValue() + "` \\| `(\\d+)` \\|").matcher(reference);
+      assertThat(documented.find()).as(entry.getValue() + " default documented").isTrue();
+      int port =
+          Integer.parseInt(
+              m.envValue(entry.getKey(), entry.getValue()).orElse(documented.group(1)));
+      assertThat(m.container(entry.getKey()).getPorts())
           .extracting(ContainerPort::getContainerPort)
-          .as(program)
+          .as(entry.getKey())
           .containsExactly(port);
     }
   }

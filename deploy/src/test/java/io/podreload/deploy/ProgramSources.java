@@ -65,6 +65,9 @@ final class ProgramSources {
       return true;
     }
     for (String property : propertyForms(name)) {
+      if (concatenated(property)) {
+        return true;
+      }
       if (Pattern.compile("(?<![\\w.-])" + Pattern.quote(property) + "(?![\\w-])")
           .matcher(text)
           .find()) {
@@ -99,6 +102,17 @@ final class ProgramSources {
       forms.add(form.toString());
     }
     return forms;
+  }
+
+  /** A property name built from two string literals: "logger.loki" + ".batch-lines". */
+  private boolean concatenated(String property) {
+    for (int i = property.indexOf('.'); i > 0; i = property.indexOf('.', i + 1)) {
+      if (text.contains('"' + property.substring(0, i) + '"')
+          && text.contains('"' + property.substring(i) + '"')) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static String envForm(String property) {

@@ -83,6 +83,8 @@ class SettingsDriftTest {
                     + "public record VaultSettings(Duration pollInterval) {}",
                 "Other.java",
                 "String s = env.get(\"APP_STATUS_FILE\");",
+                "Batching.java",
+                "integer(p, prefix + \".batch-lines\", 1000); batching(p, \"logger.loki\");",
                 "application.yml",
                 "micronaut:\n  server:\n    port: ${LOGGER_HTTP_PORT:8082}\n"
                     + "kubernetes:\n  client:\n    base-path: http://x\n"));
@@ -91,6 +93,8 @@ class SettingsDriftTest {
     assertThat(sources.reads("APP_STATUS_FILE")).isTrue();
     assertThat(sources.reads("LOGGER_HTTP_PORT")).isTrue();
     assertThat(sources.reads("KUBERNETES_CLIENT_BASE_PATH")).isTrue();
+    assertThat(sources.reads("LOGGER_LOKI_BATCH_LINES")).isTrue();
+    assertThat(sources.reads("LOGGER_LOKI_BATCH_BYTES")).isFalse();
   }
 
   @Test
@@ -130,10 +134,17 @@ class SettingsDriftTest {
                 "### reloader: a source",
                 "| setting (env) | default | meaning |",
                 "|---|---|---|",
-                "| `POD_NAME`, `POD_NAMESPACE` | (none) | |"));
+                "| `POD_NAME`, `POD_NAMESPACE` | (none) | |",
+                "| `RELOADER_X_BATCH_LINES` / `_BATCH_BYTES` / `_WAIT` | 1 | |"));
 
     assertThat(reference.settings("app")).containsExactly("APP_ONE");
-    assertThat(reference.settings("reloader")).containsExactly("POD_NAME", "POD_NAMESPACE");
+    assertThat(reference.settings("reloader"))
+        .containsExactly(
+            "POD_NAME",
+            "POD_NAMESPACE",
+            "RELOADER_X_BATCH_LINES",
+            "RELOADER_X_BATCH_BYTES",
+            "RELOADER_X_BATCH_WAIT");
     assertThat(reference.settings("logger")).isEmpty();
   }
 }
