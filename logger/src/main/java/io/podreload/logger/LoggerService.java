@@ -27,6 +27,7 @@ public class LoggerService {
   }
 
   public synchronized void start() throws IOException {
+    LOG.info("settings: {}", settings.describe());
     List<Output> outputs = new ArrayList<>();
     outputs.add(new StdoutOutput(settings.format(), metrics.forOutput("stdout")));
     settings

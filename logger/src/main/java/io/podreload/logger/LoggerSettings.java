@@ -49,6 +49,46 @@ public record LoggerSettings(
   /** When a backend batch is sent: whichever of the three limits is reached first. */
   public record Batching(int maxLines, int maxBytes, Duration maxWait) {}
 
+  /** Every setting for the start-up log, credentials left out. */
+  public String describe() {
+    return "files="
+        + files
+        + " stateDir="
+        + stateDir
+        + " httpPort="
+        + httpPort
+        + " format="
+        + format.name().toLowerCase()
+        + " maxLineBytes="
+        + maxLineBytes
+        + " partialLineTimeout="
+        + partialLineTimeout
+        + " pollInterval="
+        + pollInterval
+        + " checkpointInterval="
+        + checkpointInterval
+        + " shutdownTimeout="
+        + shutdownTimeout
+        + " behindWarnBytes="
+        + behindWarnBytes
+        + " elasticsearch="
+        + elasticsearch
+            .map(
+                es ->
+                    es.url()
+                        + " index="
+                        + es.index()
+                        + " username="
+                        + es.username().orElse("(none)")
+                        + " password="
+                        + (es.password().isPresent() ? "(set, not shown)" : "(none)")
+                        + " "
+                        + es.batching())
+            .orElse("off")
+        + " loki="
+        + loki.map(l -> l.url() + " labels=" + l.labels() + " " + l.batching()).orElse("off");
+  }
+
   public static LoggerSettings from(PropertyResolver p) {
     List<Path> files = new ArrayList<>();
     for (String f : string(p, "logger.files", "/var/log/app/access.log").split(",")) {
