@@ -103,8 +103,18 @@ class ShippingIT {
   }
 
   /** OpenSearch refuses root: it runs as nobody, on a copy of its config in the temp dir. */
-  private Process startOpenSearch(Path home, int httpPort) throws IOException {
+  private Process startOpenSearch(Path installed, int httpPort)
+      throws IOException, InterruptedException {
     Path os = Files.createDirectories(dir.resolve("opensearch"));
+    // OpenSearch refuses root and runs as nobody, who may not reach the build dir (a clone in a
+    // private temp dir): run a copy that nobody can read.
+    Path home = os.resolve("home");
+    Process copy =
+        new ProcessBuilder("cp", "-a", installed.toString(), home.toString()).inheritIO().start();
+    if (copy.waitFor() != 0
+        || new ProcessBuilder("chmod", "-R", "a+rX", home.toString()).start().waitFor() != 0) {
+      throw new IOException("cannot copy OpenSearch from " + installed);
+    }
     Path config = os.resolve("config");
     try (Stream<Path> files = Files.walk(home.resolve("config"))) {
       for (Path f : (Iterable<Path>) files::iterator) {
