@@ -124,12 +124,17 @@ class ConfigMapSourceWithFakeApiServerTest {
   @Test
   void bookmarksAdvanceTheResourceVersion() throws Exception {
     api.put(NS, "app-config", yml("first"));
-    start("PT1S");
-    api.put(NS, "unrelated", yml("x")); // moves the server's resourceVersion on
+    start("PT5M");
+    await().atMost(WAIT).until(() -> api.openWatches() == 1);
+    long unseen = api.put(NS, "unrelated", yml("x")); // filtered out: only a bookmark tells
     api.bookmark();
-    api.compact(); // only a client that took the bookmark can resume without a 410
+    api.dropWatches(); // the stream ends after the bookmark: the client resumes from it
+    api.compact(); // resuming from before the bookmark would now meet a 410
     api.put(NS, "app-config", yml("second"));
     await().atMost(WAIT).until(() -> rendered().contains("second"));
+    assertThat(api.requests())
+        .anyMatch(r -> Long.toString(unseen).equals(r.query().get("resourceVersion")));
+    assertThat(registry.counter("reloader.api.watch.relists").count()).isZero();
   }
 
   @Test
