@@ -52,15 +52,6 @@ mapfile -t lat < <(java -cp reloader/target/reloader.jar bench/ReloadLatency.jav
 p50=$(percentile 50 "${lat[@]}") p95=$(percentile 95 "${lat[@]}") max=$(percentile 100 "${lat[@]}")
 
 wrk_run() { wrk -t2 -c16 -d"${DURATION}s" --latency "http://127.0.0.1:$port/" > "$work/wrk-$1.txt"; }
-field() { # file rps|p50|p99|errors
-  case "$2" in
-    rps) awk '/Requests\/sec/ {printf "%d", $2}' "$1" ;;
-    p50) awk '$1=="50%" {print $2}' "$1" ;;
-    p99) awk '$1=="99%" {print $2}' "$1" ;;
-    errors) awk '/Non-2xx or 3xx/ {n+=$NF} /Socket errors/ {gsub(",",""); n+=$4+$6+$8+$10} END {print n+0}' "$1" ;;
-  esac
-}
-to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else printf "%.3f", v*1000 }'; }
 
 log "load without reloads (${DURATION}s)"
 wrk_run steady
@@ -80,8 +71,8 @@ storm=$!
 wrk_run storm
 wait "$storm"
 gen1=$(curl -fsS "http://127.0.0.1:$port/config" | sed -n 's/.*"generation":\([0-9]*\).*/\1/p')
-steady_p99=$(to_ms "$(field "$work/wrk-steady.txt" p99)") storm_p99=$(to_ms "$(field "$work/wrk-storm.txt" p99)")
-errors=$(( $(field "$work/wrk-steady.txt" errors) + $(field "$work/wrk-storm.txt" errors) ))
+steady_p99=$(wrk_ms "$(wrk_field "$work/wrk-steady.txt" p99)") storm_p99=$(wrk_ms "$(wrk_field "$work/wrk-storm.txt" p99)")
+errors=$(( $(wrk_field "$work/wrk-steady.txt" errors) + $(wrk_field "$work/wrk-storm.txt" errors) ))
 
 cat <<EOF2
 ## App
@@ -102,6 +93,6 @@ wrk -t2 -c16, ${DURATION} s each, on \`GET /\`, one run after the other against 
 
 | run | requests/s | p50 | p99 | failed |
 |---|---|---|---|---|
-| no reloads | $(field "$work/wrk-steady.txt" rps) | $(field "$work/wrk-steady.txt" p50) | $(field "$work/wrk-steady.txt" p99) | $(field "$work/wrk-steady.txt" errors) |
-| a reload every 100 ms ($((gen1 - gen0)) applied) | $(field "$work/wrk-storm.txt" rps) | $(field "$work/wrk-storm.txt" p50) | $(field "$work/wrk-storm.txt" p99) | $(field "$work/wrk-storm.txt" errors) |
+| no reloads | $(wrk_field "$work/wrk-steady.txt" rps) | $(wrk_field "$work/wrk-steady.txt" p50) | $(wrk_field "$work/wrk-steady.txt" p99) | $(wrk_field "$work/wrk-steady.txt" errors) |
+| a reload every 100 ms ($((gen1 - gen0)) applied) | $(wrk_field "$work/wrk-storm.txt" rps) | $(wrk_field "$work/wrk-storm.txt" p50) | $(wrk_field "$work/wrk-storm.txt" p99) | $(wrk_field "$work/wrk-storm.txt" errors) |
 EOF2

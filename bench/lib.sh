@@ -76,3 +76,17 @@ verdict() {
   awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN {
     ok = (op == "<=") ? (v <= g) : (v >= g); print (ok ? "met" : "**missed**") }'
 }
+
+# wrk_field FILE rps|p50|p99|errors: one figure from the output of `wrk --latency`; errors counts
+# non-2xx/3xx answers and socket errors (connect, read, write, timeout).
+wrk_field() {
+  case "$2" in
+    rps) awk '/Requests\/sec/ {printf "%d", $2}' "$1" ;;
+    p50) awk '$1=="50%" {print $2}' "$1" ;;
+    p99) awk '$1=="99%" {print $2}' "$1" ;;
+    errors) awk '/Non-2xx or 3xx/ {n+=$NF} /Socket errors/ {gsub(",",""); n+=$4+$6+$8+$10} END {print n+0}' "$1" ;;
+  esac
+}
+
+# wrk_ms LATENCY: a wrk latency (530.00us, 1.20ms, 2.10s) in milliseconds.
+wrk_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else printf "%.3f", v*1000 }'; }

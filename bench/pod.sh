@@ -114,14 +114,6 @@ rss_app=$(rss_mib "$(pod_pid app)")
 rss_reloader=$(rss_mib "$(pod_pid reloader)")
 rss_logger=$(rss_mib "$(pod_pid logger)")
 
-wrk_field() { # file field
-  case "$2" in
-    rps) awk '/Requests\/sec/ {print int($2)}' "$1" ;;
-    p50) awk '$1=="50%" {print $2}' "$1" ;;
-    p99) awk '$1=="99%" {print $2}' "$1" ;;
-    errors) awk '/Non-2xx|Socket errors/ {n++} END {print (n ? "see output" : 0)}' "$1" ;;
-  esac
-}
 
 cat <<EOF
 ## Pod (bin/local-pod: app, reloader, logger)

@@ -164,7 +164,7 @@ public final class ConfigReloader {
         serveBuiltIn();
       }
       rejected.increment();
-      finish(started, ReloadStatus.REJECTED, error, sourcesOf(snapshots));
+      finish(started, ReloadStatus.REJECTED, error, ConfigSet.sourcesOf(snapshots));
     }
   }
 
@@ -270,10 +270,6 @@ public final class ConfigReloader {
       }
       statusFileProblem = problem;
     }
-  }
-
-  private static Map<String, String> sourcesOf(List<DirSnapshot> snapshots) {
-    return new ConfigSet(snapshots, Map.of(), Map.of(), "").sources();
   }
 
   /**

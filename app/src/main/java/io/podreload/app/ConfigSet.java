@@ -29,6 +29,11 @@ public record ConfigSet(
 
   /** Each present dir's status-file name and content hash: what the reloader confirms against. */
   public Map<String, String> sources() {
+    return sourcesOf(snapshots);
+  }
+
+  /** The same for dirs that were read but could not be merged (a rejected attempt). */
+  public static Map<String, String> sourcesOf(List<DirSnapshot> snapshots) {
     Map<String, String> sources = new LinkedHashMap<>();
     for (DirSnapshot snapshot : snapshots) {
       if (snapshot.present()) {

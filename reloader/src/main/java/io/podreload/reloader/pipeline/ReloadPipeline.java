@@ -216,8 +216,9 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     }
     invalidConfig = null;
 
+    Map<String, String> expected = expectedHashes(batch);
     Optional<ReloadStatus> before = readStatus();
-    if (before.isPresent() && isAlive(before.get().pid()) && reports(before.get(), batch)) {
+    if (before.isPresent() && isAlive(before.get().pid()) && reports(before.get(), expected)) {
       // A (restarted) app already loaded exactly this content: nothing to signal.
       LOG.info("the app (pid {}) already loaded this content", before.get().pid());
       confirmed(batch, before.get());
@@ -267,7 +268,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     metrics.signalSent(pids.size());
     LOG.debug("sent SIG{} to {} for {}", settings.signal(), pids, describe(batch));
 
-    Optional<ReloadStatus> ack = awaitAck(before, batch);
+    Optional<ReloadStatus> ack = awaitAck(before, expected);
     if (ack.isEmpty()) {
       String message =
           "the app (pid "
@@ -283,7 +284,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
       requeue(batch);
       return;
     }
-    if (!reports(ack.get(), batch)) {
+    if (!reports(ack.get(), expected)) {
       // Superseded: the app read newer content than this batch; its change is pending.
       LOG.debug("the app loaded newer content than {}; following up", describe(batch));
       return;
@@ -346,14 +347,15 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   }
 
   /** Waits for an attempt newer than {@code before} that read this batch's content, or newer. */
-  private Optional<ReloadStatus> awaitAck(Optional<ReloadStatus> before, List<SourceChange> batch) {
+  private Optional<ReloadStatus> awaitAck(
+      Optional<ReloadStatus> before, Map<String, String> expected) {
     long start = System.nanoTime();
     long deadline = start + settings.confirmTimeout().toNanos();
     while (System.nanoTime() < deadline) {
       Optional<ReloadStatus> status = readStatus();
       if (status.isPresent() && isNewer(status.get(), before)) {
-        if (reports(status.get(), batch)
-            || batch.stream().anyMatch(c -> hasNewer(c.snapshot().key()))) {
+        if (reports(status.get(), expected)
+            || expected.keySet().stream().anyMatch(this::hasNewer)) {
           return status;
         }
       }
@@ -370,13 +372,25 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
         || status.attempt() > before.get().attempt();
   }
 
-  private static boolean reports(ReloadStatus status, List<SourceChange> batch) {
-    return batch.stream()
+  private static boolean reports(ReloadStatus status, Map<String, String> expected) {
+    return expected.entrySet().stream()
         .allMatch(
-            c ->
-                c.snapshot().hash().equals(status.sources().get(c.snapshot().key()))
-                    || (!c.snapshot().present()
-                        && !status.sources().containsKey(c.snapshot().key())));
+            e ->
+                e.getValue() == null
+                    ? !status.sources().containsKey(e.getKey())
+                    : e.getValue().equals(status.sources().get(e.getKey())));
+  }
+
+  /**
+   * Each dir of the batch and the content hash the app must report for it (null: the dir is
+   * missing, so the app must not report it). Hashed once per batch, not on every status poll.
+   */
+  private static Map<String, String> expectedHashes(List<SourceChange> batch) {
+    Map<String, String> expected = new LinkedHashMap<>();
+    for (SourceChange c : batch) {
+      expected.put(c.snapshot().key(), c.snapshot().present() ? c.snapshot().hash() : null);
+    }
+    return expected;
   }
 
   private Optional<ReloadStatus> readStatus() {
