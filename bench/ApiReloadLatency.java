@@ -1,8 +1,4 @@
 import io.podreload.reloader.kubernetes.FakeKubernetesApi;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,8 +9,8 @@ import java.util.Map;
  * (the one the tests use: real list and watch protocol) in this process, the reloader and the
  * app as real processes with their shipped JVM flags. Prints one microsecond figure per update.
  *
- * <p>Usage (from the project root, after ./mvnw package): java -cp
- * reloader/target/test-classes:reloader/target/reloader.jar bench/ApiReloadLatency.java WORK_DIR
+ * <p>Usage (from the project root, after ./mvnw package; bench_java from bench/lib.sh): bench_java
+ * reloader/target/test-classes:reloader/target/reloader.jar ApiReloadLatency WORK_DIR
  * UPDATES APP_PORT RELOADER_PORT
  */
 public class ApiReloadLatency {
@@ -24,8 +20,8 @@ public class ApiReloadLatency {
     int appPort = Integer.parseInt(args[2]);
     int reloaderPort = Integer.parseInt(args[3]);
     Path render = work.resolve("render");
-    HttpClient http = HttpClient.newHttpClient();
-    try (FakeKubernetesApi api = new FakeKubernetesApi()) {
+    try (GreetingProbe probe = new GreetingProbe(appPort);
+        FakeKubernetesApi api = new FakeKubernetesApi()) {
       api.put("bench", "app-config", Map.of("application.yml", "app:\n  greeting: start\n"));
       Process reloader =
           start(
@@ -49,15 +45,13 @@ public class ApiReloadLatency {
                   "APP_ACCESS_LOG", work.resolve("access.log").toString()),
               "app");
       try {
-        HttpRequest get =
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + appPort + "/")).build();
-        waitFor(http, get, "start");
+        waitFor(probe, "start");
         Thread.sleep(2000); // the reloader has confirmed the app's first load
         for (int i = 0; i < updates; i++) {
           String greeting = "update " + i + " " + System.nanoTime();
           long start = System.nanoTime();
           api.put("bench", "app-config", Map.of("application.yml", "app:\n  greeting: \"" + greeting + "\"\n"));
-          waitFor(http, get, greeting);
+          waitFor(probe, greeting);
           System.out.println((System.nanoTime() - start) / 1000);
           Thread.sleep(50);
         }
@@ -79,18 +73,9 @@ public class ApiReloadLatency {
     return builder.start();
   }
 
-  static void waitFor(HttpClient http, HttpRequest get, String expected) throws Exception {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      try {
-        if (expected.equals(http.send(get, HttpResponse.BodyHandlers.ofString()).body())) {
-          return;
-        }
-      } catch (java.io.IOException e) {
-        Thread.sleep(50); // not up yet
-      }
-      Thread.onSpinWait();
+  static void waitFor(GreetingProbe probe, String expected) throws Exception {
+    if (!probe.awaitBody(expected, 60_000_000_000L)) {
+      throw new IllegalStateException("'" + expected + "' was not served within 60 s; see the .out files");
     }
-    throw new IllegalStateException("'" + expected + "' was not served within 60 s; see the .out files");
   }
 }

@@ -1,7 +1,3 @@
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +10,7 @@ import jnr.posix.POSIXFactory;
  * send SIGHUP with kill(2), then poll GET / on a kept-alive connection until the new greeting is
  * served. Prints one microsecond figure per reload, one per line.
  *
- * <p>Usage: java -cp reloader/target/reloader.jar bench/ReloadLatency.java PORT PID CONFIG_DIR
+ * <p>Usage (via bench/lib.sh): bench_java reloader/target/reloader.jar ReloadLatency PORT PID CONFIG_DIR
  * RELOADS KEYS (jnr-posix comes from the reloader's jar: the same kill the reloader sends).
  */
 public class ReloadLatency {
@@ -25,8 +21,7 @@ public class ReloadLatency {
     int reloads = Integer.parseInt(args[3]);
     int keys = Integer.parseInt(args[4]);
     var posix = POSIXFactory.getNativePOSIX();
-    HttpClient http = HttpClient.newHttpClient();
-    HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build();
+    GreetingProbe probe = new GreetingProbe(port);
     long[] micros = new long[reloads];
     for (int i = 0; i < reloads; i++) {
       String greeting = "bench " + i + " " + System.nanoTime();
@@ -41,8 +36,8 @@ public class ReloadLatency {
       if (posix.kill(pid, 1) != 0) {
         throw new IllegalStateException("kill failed: errno " + posix.errno());
       }
-      while (!greeting.equals(http.send(get, HttpResponse.BodyHandlers.ofString()).body())) {
-        Thread.onSpinWait();
+      if (!probe.awaitBody(greeting, 10_000_000_000L)) {
+        throw new IllegalStateException("reload " + i + " was not served within 10 s");
       }
       micros[i] = (System.nanoTime() - start) / 1000;
       Thread.sleep(20); // let the reload finish its acknowledgement before the next one

@@ -2,10 +2,6 @@ import io.podreload.common.DirSnapshot;
 import io.podreload.common.KubeletVolume;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -24,8 +20,8 @@ import sun.misc.Signal;
  *   <li>{@code served DIR APP_PORT N}: from the swap to the new greeting served by the real app.
  * </ul>
  *
- * <p>Run with the reloader's jar on the class path (it holds the common module): java -cp
- * reloader/target/reloader.jar bench/ReloaderLatency.java MODE ... (CLOCK_MONOTONIC is shared by
+ * <p>Run with the reloader's jar on the class path (it holds the common module): bench_java
+ * reloader/target/reloader.jar ReloaderLatency MODE ... (CLOCK_MONOTONIC is shared by
  * all processes, so this process's clock measures the reloader's work).
  */
 public class ReloaderLatency {
@@ -61,14 +57,13 @@ public class ReloaderLatency {
   }
 
   static void served(Path dir, int port, int swaps) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build();
+    GreetingProbe probe = new GreetingProbe(port);
     for (int i = 0; i < swaps; i++) {
       String greeting = "swap " + i + " " + System.nanoTime();
       long start = System.nanoTime();
       publish(dir, "app:\n  greeting: \"" + greeting + "\"\n");
-      while (!greeting.equals(http.send(get, HttpResponse.BodyHandlers.ofString()).body())) {
-        Thread.onSpinWait();
+      if (!probe.awaitBody(greeting, 10_000_000_000L)) {
+        throw new IllegalStateException("swap " + i + " was not served within 10 s");
       }
       System.out.println((System.nanoTime() - start) / 1000);
       Thread.sleep(100); // let the acknowledgement land before the next swap

@@ -12,7 +12,7 @@ need_jars
 work=$(mktemp -d -t bench-api.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 log "$UPDATES ConfigMap updates through the API"
-mapfile -t lat < <(java -cp reloader/target/test-classes:reloader/target/reloader.jar bench/ApiReloadLatency.java \
+mapfile -t lat < <(bench_java reloader/target/test-classes:reloader/target/reloader.jar ApiReloadLatency \
   "$work" "$UPDATES" "$(free_port)" "$(free_port)")
 [ "${#lat[@]}" -gt 0 ] || { cat "$work"/*.out >&2; die "no figures"; }
 p50=$(us_to_ms "$(percentile 50 "${lat[@]}")") p95=$(us_to_ms "$(percentile 95 "${lat[@]}")")

@@ -47,8 +47,8 @@ done
 
 log "reload latency ($RELOADS reloads of a 100-key config)"
 start_app; wait_http "http://127.0.0.1:$port/health" "$pid"
-java -cp reloader/target/reloader.jar bench/ReloadLatency.java "$port" "$pid" "$work/config" 20 100 > /dev/null # warm-up
-mapfile -t lat < <(java -cp reloader/target/reloader.jar bench/ReloadLatency.java "$port" "$pid" "$work/config" "$RELOADS" 100)
+bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" 20 100 > /dev/null # warm-up
+mapfile -t lat < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" "$RELOADS" 100)
 p50=$(percentile 50 "${lat[@]}") p95=$(percentile 95 "${lat[@]}") max=$(percentile 100 "${lat[@]}")
 
 wrk_run() { wrk -t2 -c16 -d"${DURATION}s" --latency "http://127.0.0.1:$port/" > "$work/wrk-$1.txt"; }

@@ -34,6 +34,20 @@ need_jars() {
 # java_cmd PROGRAM: the command line that images, bin/local-pod and benchmarks all use.
 java_cmd() { echo "java @$BENCH_ROOT/$1/jvm.options -jar $BENCH_ROOT/$1/target/$1.jar"; }
 
+# bench_java CLASSPATH MAIN ARGS...: runs bench/MAIN.java, compiled with the shared
+# bench/GreetingProbe.java into target/bench-classes (again whenever a source is newer).
+bench_java() {
+  local cp=$1 main=$2; shift 2
+  local classes=$BENCH_ROOT/target/bench-classes
+  if [ ! -f "$classes/$main.class" ] \
+    || [ -n "$(find "$BENCH_ROOT/bench" -name '*.java' -newer "$classes/$main.class")" ]; then
+    mkdir -p "$classes"
+    javac -nowarn -d "$classes" -cp "$cp" "$BENCH_ROOT/bench/$main.java" "$BENCH_ROOT/bench/GreetingProbe.java" >&2 \
+      || die "bench/$main.java does not compile"
+  fi
+  java -cp "$classes:$cp" "$main" "$@"
+}
+
 # free_port: a TCP port nobody listens on right now.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

@@ -14,7 +14,7 @@ work=$(mktemp -d -t bench-reloader.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-latency() { java -cp reloader/target/reloader.jar bench/ReloaderLatency.java "$@"; }
+latency() { bench_java reloader/target/reloader.jar ReloaderLatency "$@"; }
 
 start_reloader() { # dir status marker -> sets rpid, rport
   rport=$(free_port)
@@ -36,7 +36,7 @@ done
 
 log "swap to signal delivered ($SWAPS swaps)"
 mkdir -p "$work/signal"
-start_reloader "$work/signal" "$work/signal.json" 'ReloaderLatency\.java signal'
+start_reloader "$work/signal" "$work/signal.json" 'ReloaderLatency signal'
 wait_http "http://127.0.0.1:$rport/health" "$rpid"
 mapfile -t sig < <(latency signal "$work/signal" "$work/signal.json" "$SWAPS")
 rss_busy=$(rss_mib "$rpid")

@@ -145,19 +145,26 @@ public final class ConfigReloader {
       long parsed = System.nanoTime();
       AppSettings appSettings = binder.bind(candidate.properties());
       long bound = System.nanoTime();
-      swap(candidate, appSettings);
+      ActiveConfig previous = swap(candidate, appSettings);
       long swapped = System.nanoTime();
       applied.increment();
+      finish(started, ReloadStatus.APPLIED, null, candidate.sources());
+      long acknowledged = System.nanoTime();
+      // After the acknowledgement: requests and the reloader see the new config without waiting
+      // for Micronaut to re-read its sources and rebuild @Refreshable beans.
+      syncEnvironment(previous, candidate);
       if (LOG.isDebugEnabled()) {
         LOG.debug(
-            "load attempt {}: read {} us, parse {} us, bind {} us, swap {} us",
+            "load attempt {}: read {} us, parse {} us, bind {} us, swap {} us, ack {} us,"
+                + " environment {} us",
             attempts,
             (read - started) / 1000,
             (parsed - read) / 1000,
             (bound - parsed) / 1000,
-            (swapped - bound) / 1000);
+            (swapped - bound) / 1000,
+            (acknowledged - swapped) / 1000,
+            (System.nanoTime() - acknowledged) / 1000);
       }
-      finish(started, ReloadStatus.APPLIED, null, candidate.sources());
     } catch (ConfigLoadException | InvalidConfigException | RuntimeException e) {
       String error = e.getMessage() == null ? e.toString() : e.getMessage();
       if (active.get() == null) {
@@ -168,23 +175,37 @@ public final class ConfigReloader {
     }
   }
 
-  private void swap(ConfigSet candidate, AppSettings appSettings) {
+  /** Serves the candidate from now on; returns the config it replaced (null at start). */
+  private ActiveConfig swap(ConfigSet candidate, AppSettings appSettings) {
     ActiveConfig previous = active.get();
     long generation = previous == null ? 1 : previous.generation() + 1;
     active.set(new ActiveConfig(appSettings, candidate, generation, Instant.now()));
-    // Micronaut's own view of the config, so that @Refreshable beans and logger levels follow.
-    if (mountedSource != null) {
-      environment.removePropertySource(mountedSource);
-    }
-    mountedSource = SettingsBinder.mountedSource(candidate.properties());
-    environment.addPropertySource(mountedSource);
-    if (previous != null) {
-      Map<String, Object> changed =
-          changes(previous.configSet().properties(), candidate.properties());
-      if (!changed.isEmpty()) {
-        environment.refresh();
-        refreshPublisher.publishEvent(new RefreshEvent(changed));
+    return previous;
+  }
+
+  /** Micronaut's own view of the config, so that @Refreshable beans and logger levels follow. */
+  private void syncEnvironment(ActiveConfig previous, ConfigSet candidate) {
+    try {
+      if (mountedSource != null) {
+        environment.removePropertySource(mountedSource);
       }
+      mountedSource = SettingsBinder.mountedSource(candidate.properties());
+      environment.addPropertySource(mountedSource);
+      if (previous != null) {
+        Map<String, Object> changed =
+            changes(previous.configSet().properties(), candidate.properties());
+        if (!changed.isEmpty()) {
+          environment.refresh();
+          refreshPublisher.publishEvent(new RefreshEvent(changed));
+        }
+      }
+    } catch (RuntimeException e) {
+      // The app's own settings are already served; only Micronaut's extras (logger levels,
+      // @Refreshable beans) lag until the next reload.
+      LOG.warn(
+          "generation {} is served, but Micronaut's environment could not follow it: {}",
+          active.get().generation(),
+          e.toString());
     }
   }
 
