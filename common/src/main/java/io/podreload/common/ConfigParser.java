@@ -1,8 +1,6 @@
 package io.podreload.common;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
@@ -26,9 +24,6 @@ import org.yaml.snakeyaml.error.YAMLException;
  * reloader validates with it, so both agree on what is valid.
  */
 public final class ConfigParser {
-
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private ConfigParser() {}
 
@@ -88,11 +83,13 @@ public final class ConfigParser {
 
   private static Object parseJson(String file, String text) throws ConfigParseException {
     try {
-      return JSON.readValue(text, Object.class);
+      return JsonTree.parse(text.getBytes(StandardCharsets.UTF_8));
     } catch (JsonProcessingException e) {
       var location = e.getLocation();
       String where = location == null ? "" : " at line " + location.getLineNr();
       throw new ConfigParseException(file, "invalid JSON" + where + ": " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new ConfigParseException(file, "invalid JSON: " + e.getMessage());
     }
   }
 

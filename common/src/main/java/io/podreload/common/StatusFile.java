@@ -1,27 +1,30 @@
 package io.podreload.common;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /** Reads and writes the status file (the app's ack), always atomically. */
 public final class StatusFile {
 
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .setSerializationInclusion(JsonInclude.Include.ALWAYS)
-          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-
   private StatusFile() {}
 
   public static void write(Path file, ReloadStatus status) throws IOException {
-    AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(status));
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("pid", status.pid());
+    json.put("generation", status.generation());
+    json.put("version", status.version());
+    json.put("result", status.result());
+    json.put("error", status.error());
+    json.put("at", status.at());
+    json.put("attempt", status.attempt());
+    json.put("sources", status.sources());
+    AtomicFiles.write(file, JsonTree.write(json));
   }
 
   /**
@@ -37,9 +40,41 @@ public final class StatusFile {
       return Optional.empty();
     }
     try {
-      return Optional.of(JSON.readValue(bytes, ReloadStatus.class));
+      if (!(JsonTree.parse(bytes) instanceof Map<?, ?> json)) {
+        throw new IOException(file + " is not a reload status: not a JSON object");
+      }
+      Map<String, String> sources = new LinkedHashMap<>();
+      if (json.get("sources") instanceof Map<?, ?> map) {
+        map.forEach((dir, hash) -> sources.put(String.valueOf(dir), String.valueOf(hash)));
+      }
+      return Optional.of(
+          new ReloadStatus(
+              number(json, "pid"),
+              number(json, "generation"),
+              text(json, "version"),
+              text(json, "result"),
+              text(json, "error"),
+              text(json, "at"),
+              number(json, "attempt"),
+              sources));
     } catch (JsonProcessingException e) {
       throw new IOException(file + " is not a reload status: " + e.getOriginalMessage(), e);
     }
+  }
+
+  private static long number(Map<?, ?> json, String field) throws IOException {
+    Object value = json.get(field);
+    if (value == null) {
+      return 0;
+    }
+    if (value instanceof Number n) {
+      return n.longValue();
+    }
+    throw new IOException("the reload status field " + field + " is not a number: " + value);
+  }
+
+  private static String text(Map<?, ?> json, String field) {
+    Object value = json.get(field);
+    return value == null ? null : value.toString();
   }
 }

@@ -1,12 +1,86 @@
 package io.podreload.reloader;
 
-import io.micronaut.runtime.Micronaut;
+import io.micronaut.context.ApplicationContext;
+import io.podreload.common.PrometheusRegistry;
+import io.podreload.common.SidecarLogging;
+import io.podreload.common.StatusHttpServer;
+import io.podreload.common.StatusHttpServer.Answer;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The reloader sidecar: a config change becomes a confirmed reload of the app. */
+/**
+ * The reloader sidecar: a config change becomes a confirmed reload of the app. It starts the
+ * sources first and only then listens on RELOADER_HTTP_PORT, so that its startup probe passes once
+ * the first config is in place. SIGTERM (the JVM's shutdown hook) stops the sources and the
+ * pipeline.
+ */
 public final class Application {
+  static {
+    SidecarLogging.fromEnvironment(); // before the first logger is made
+  }
+
+  private static final Logger LOG = LoggerFactory.getLogger(Application.class);
+
   private Application() {}
 
   public static void main(String[] args) {
-    Micronaut.build(args).mainClass(Application.class).banner(false).start();
+    ApplicationContext context = null;
+    try {
+      context = ApplicationContext.builder().banner(false).deduceEnvironment(false).start();
+      Reloader reloader = context.getBean(Reloader.class);
+      reloader.start();
+      PrometheusRegistry registry = context.getBean(PrometheusRegistry.class);
+      int port = context.getProperty("reloader.http-port", Integer.class).orElse(8081);
+      StatusHttpServer server =
+          StatusHttpServer.start(port, "RELOADER_HTTP_PORT", routes(reloader, registry));
+      ApplicationContext started = context;
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    server.close();
+                    started.close();
+                  },
+                  "shutdown"));
+      LOG.info("ready: /health and /prometheus on port {}", server.port());
+    } catch (Exception e) {
+      LOG.error("cannot start: {}", rootMessage(e));
+      if (context != null) {
+        context.close();
+      }
+      System.exit(2);
+    }
+  }
+
+  private static Map<String, Supplier<Answer>> routes(
+      Reloader reloader, PrometheusRegistry registry) {
+    return Map.of(
+        "/health",
+        () -> {
+          Reloader.Health health = reloader.health();
+          return Answer.health(health.up(), health.details());
+        },
+        // Only the process itself: a sidecar's readiness is the pod's (docs/operations.md).
+        "/health/liveness",
+        () -> Answer.health(true, Map.of()),
+        "/prometheus",
+        () -> Answer.prometheus(registry));
+  }
+
+  /** The message that says what to fix: Micronaut wraps a bean's failure in layers of context. */
+  private static String rootMessage(Throwable e) {
+    String message = e.getMessage();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null
+          && (t instanceof IllegalArgumentException
+              || t instanceof IllegalStateException
+              || t instanceof java.io.IOException
+              || t instanceof io.micronaut.context.exceptions.ConfigurationException)) {
+        message = t.getMessage();
+      }
+    }
+    return message;
   }
 }

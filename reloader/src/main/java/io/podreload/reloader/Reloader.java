@@ -1,57 +1,74 @@
 package io.podreload.reloader;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micronaut.context.annotation.Context;
+import io.micronaut.context.BeanProvider;
+import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.exceptions.ConfigurationException;
+import io.podreload.common.PrometheusRegistry;
+import io.podreload.reloader.kubernetes.ConfigMapSource;
 import io.podreload.reloader.pipeline.ReloadPipeline;
 import io.podreload.reloader.pipeline.ReloaderMetrics;
 import io.podreload.reloader.signal.ProcessTable;
 import io.podreload.reloader.signal.SignalTrigger;
 import io.podreload.reloader.source.ConfigSource;
-import jakarta.annotation.PreDestroy;
+import io.podreload.reloader.source.VolumeSource;
+import io.podreload.reloader.vault.VaultSource;
+import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
-import java.util.stream.Collectors;
-import jnr.posix.POSIXFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Puts the reloader together at start-up: checks and logs the settings, starts the sources named in
- * {@code RELOADER_SOURCES} (each puts its first content in place before this returns, so the HTTP
- * server, and with it readiness, comes up only then), and runs the one pipeline.
+ * Puts the reloader together: checks and logs the settings, starts the sources named in {@code
+ * RELOADER_SOURCES} (each puts its first content in place before {@link #start()} returns, so the
+ * status server, and with it readiness, comes up only then), and runs the one pipeline. A source
+ * that is not named is never created: its client (Kubernetes, Vault) is not even loaded.
  */
-@Context
+@Singleton
+@Bean(preDestroy = "close")
 public final class Reloader {
 
   private static final Logger LOG = LoggerFactory.getLogger(Reloader.class);
 
-  private final ReloadPipeline pipeline;
+  private final ReloaderSettings settings;
+  private final Map<String, BeanProvider<? extends ConfigSource>> available;
+  private final PrometheusRegistry registry;
   private final List<ConfigSource> started = new ArrayList<>();
+  private ReloadPipeline pipeline;
 
-  public Reloader(ReloaderSettings settings, List<ConfigSource> available, MeterRegistry registry)
-      throws Exception {
+  public Reloader(
+      ReloaderSettings settings,
+      BeanProvider<VolumeSource> volume,
+      BeanProvider<ConfigMapSource> configMap,
+      BeanProvider<VaultSource> vault,
+      PrometheusRegistry registry) {
+    this.settings = settings;
+    this.available =
+        Map.of(VolumeSource.NAME, volume, ConfigMapSource.NAME, configMap, VaultSource.NAME, vault);
+    this.registry = registry;
+  }
+
+  /** Starts the pipeline and the sources; throws when the settings are not usable. */
+  public synchronized void start() throws Exception {
     List<String> problems = settings.problems();
     if (!problems.isEmpty()) {
       throw new ConfigurationException(
           "the reloader's settings are not usable:\n  " + String.join("\n  ", problems));
     }
     LOG.info("settings: {}", settings);
-    Map<String, ConfigSource> byName =
-        available.stream().collect(Collectors.toMap(ConfigSource::name, Function.identity()));
-    List<ConfigSource> sources = settings.sources().stream().map(byName::get).toList();
-    long self = ProcessHandle.current().pid();
+    List<ConfigSource> sources =
+        settings.sources().stream().map(name -> (ConfigSource) available.get(name).get()).toList();
     SignalTrigger trigger =
         new SignalTrigger(
             settings,
             new ProcessTable(settings.procRoot()),
-            SignalTrigger.Kill.posix(POSIXFactory.getNativePOSIX()),
-            self);
-    this.pipeline =
+            SignalTrigger.Kill.posix(),
+            ProcessHandle.current().pid());
+    pipeline =
         new ReloadPipeline(
             settings, trigger, new ReloaderMetrics(registry), sources, Clock.systemUTC());
     pipeline.start();
@@ -62,23 +79,43 @@ public final class Reloader {
   }
 
   /** Why config may be stale, if it may: a source's problem or a target missing too long. */
-  public Optional<String> problem() {
+  public synchronized Optional<String> problem() {
     for (ConfigSource source : started) {
       Optional<String> problem = source.problem();
       if (problem.isPresent()) {
         return Optional.of(source.name() + ": " + problem.get());
       }
     }
-    return pipeline.problem();
+    return pipeline == null ? Optional.of("starting") : pipeline.problem();
   }
+
+  /**
+   * {@code /health}: DOWN when config may be going stale unnoticed (a watch died, a source keeps
+   * failing, the app has been missing too long); an edit that does not parse is shown but is not
+   * DOWN: the app rightly keeps its last good config.
+   */
+  public synchronized Health health() {
+    Map<String, Object> details = new LinkedHashMap<>();
+    Optional<String> problem = problem();
+    problem.ifPresent(p -> details.put("problem", p));
+    if (pipeline != null) {
+      pipeline.invalidConfig().ifPresent(p -> details.put("invalidConfig", p));
+      pipeline.lastFailure().ifPresent(p -> details.put("lastFailure", p));
+    }
+    return new Health(problem.isEmpty(), details);
+  }
+
+  /** What {@code /health} says. */
+  public record Health(boolean up, Map<String, Object> details) {}
 
   public ReloadPipeline pipeline() {
     return pipeline;
   }
 
-  @PreDestroy
-  void close() {
+  synchronized void close() {
     started.forEach(ConfigSource::close);
-    pipeline.close();
+    if (pipeline != null) {
+      pipeline.close();
+    }
   }
 }

@@ -11,11 +11,10 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
 import io.kubernetes.client.openapi.models.V1Status;
 import io.kubernetes.client.util.Watch;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.micronaut.context.BeanProvider;
 import io.podreload.common.DirSnapshot;
 import io.podreload.common.KubeletVolume;
+import io.podreload.common.PrometheusRegistry;
 import io.podreload.reloader.source.ConfigSource;
 import io.podreload.reloader.source.ReloadOutcome;
 import io.podreload.reloader.source.SnapshotListener;
@@ -54,14 +53,14 @@ public final class ConfigMapSource implements ConfigSource {
 
   private final ConfigMapSettings settings;
   private final BeanProvider<ApiClient> clients;
-  private final MeterRegistry registry;
+  private final PrometheusRegistry registry;
 
   private ApiClient client;
   private CoreV1Api api;
   private String namespace;
   private SnapshotListener listener;
   private Thread thread;
-  private Timer propagationLag;
+  private PrometheusRegistry.Histogram propagationLag;
   private String resourceVersion = "";
   private String renderedHash;
   private volatile boolean closed;
@@ -70,7 +69,7 @@ public final class ConfigMapSource implements ConfigSource {
   private volatile boolean eventsForbidden;
 
   public ConfigMapSource(
-      ConfigMapSettings settings, BeanProvider<ApiClient> clients, MeterRegistry registry) {
+      ConfigMapSettings settings, BeanProvider<ApiClient> clients, PrometheusRegistry registry) {
     this.settings = settings;
     this.clients = clients;
     this.registry = registry;
@@ -97,13 +96,10 @@ public final class ConfigMapSource implements ConfigSource {
                 .build());
     this.api = new CoreV1Api(client);
     this.propagationLag =
-        Timer.builder("reloader.propagation.lag")
-            .description(
-                "From a ConfigMap update seen through the API to the app's acknowledgement")
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMillis(1))
-            .maximumExpectedValue(Duration.ofSeconds(60))
-            .register(registry);
+        registry.histogram(
+            "reloader_propagation_lag_seconds",
+            "From a ConfigMap update seen through the API to the app's acknowledgement",
+            PrometheusRegistry.LATENCY_BUCKETS);
     LOG.info(
         "watching ConfigMap {}/{} through {} (rendered into {})",
         namespace,
@@ -155,7 +151,7 @@ public final class ConfigMapSource implements ConfigSource {
       return;
     }
     if (outcome.result() == ReloadOutcome.Result.APPLIED) {
-      propagationLag.record(Duration.between(change.seenAt(), Instant.now()));
+      propagationLag.observe(Duration.between(change.seenAt(), Instant.now()).toNanos() / 1e9);
     }
     String reason =
         switch (outcome.result()) {
@@ -191,7 +187,9 @@ public final class ConfigMapSource implements ConfigSource {
           namespace,
           settings.name(),
           settings.renderDir());
-      registry.counter("reloader.api.configmap.missing").increment();
+      registry
+          .counter("reloader_api_configmap_missing", "Starts and relists that found no ConfigMap")
+          .increment();
     } else {
       render(list.getItems().get(0), Instant.now());
     }
@@ -222,7 +220,9 @@ public final class ConfigMapSource implements ConfigSource {
       if (closed) {
         return;
       }
-      registry.counter("reloader.api.watch.restarts").increment();
+      registry
+          .counter("reloader_api_watch_restarts", "Watches opened again after they ended")
+          .increment();
       try {
         Thread.sleep(jittered(backoff).toMillis());
       } catch (InterruptedException e) {
@@ -262,7 +262,11 @@ public final class ConfigMapSource implements ConfigSource {
                 namespace,
                 settings.name(),
                 settings.renderDir());
-            registry.counter("reloader.api.configmap.deleted").increment();
+            registry
+                .counter(
+                    "reloader_api_configmap_deleted",
+                    "Deletions of the ConfigMap seen (the last render stays)")
+                .increment();
           }
           case "BOOKMARK" -> resourceVersion = event.object.getMetadata().getResourceVersion();
           case "ERROR" -> {
@@ -278,7 +282,7 @@ public final class ConfigMapSource implements ConfigSource {
 
   private void relist() {
     LOG.info("resourceVersion {} is too old (410 Gone); listing again", resourceVersion);
-    registry.counter("reloader.api.watch.relists").increment();
+    registry.counter("reloader_api_watch_relists", "Lists made again after 410 Gone").increment();
     try {
       list();
     } catch (ApiException e) {
@@ -316,7 +320,10 @@ public final class ConfigMapSource implements ConfigSource {
   }
 
   private void failed(String reason, String message) {
-    registry.counter("reloader.api.watch.errors", "reason", reason).increment();
+    registry
+        .counter(
+            "reloader_api_watch_errors", "Failed lists and watches, by reason", "reason", reason)
+        .increment();
     if (failingSince == null) {
       failingSince = Instant.now();
     }

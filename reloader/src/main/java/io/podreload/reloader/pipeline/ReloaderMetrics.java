@@ -1,15 +1,12 @@
 package io.podreload.reloader.pipeline;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.podreload.common.PrometheusRegistry;
 import io.podreload.reloader.signal.TriggerException;
 import io.podreload.reloader.source.ReloadOutcome;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,55 +18,54 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ReloaderMetrics {
 
-  private final MeterRegistry registry;
-  private final Map<ReloadOutcome.Result, Counter> reloads =
+  private final PrometheusRegistry registry;
+  private final Map<ReloadOutcome.Result, PrometheusRegistry.Counter> reloads =
       new EnumMap<>(ReloadOutcome.Result.class);
-  private final Map<TriggerException.Reason, Counter> signalErrors =
+  private final Map<TriggerException.Reason, PrometheusRegistry.Counter> signalErrors =
       new EnumMap<>(TriggerException.Reason.class);
-  private final Map<String, Counter> watchEvents = new ConcurrentHashMap<>();
-  private final Timer latency;
-  private final Counter signals;
-  private final Counter validationFailures;
+  private final PrometheusRegistry.Histogram latency;
+  private final PrometheusRegistry.Counter signals;
+  private final PrometheusRegistry.Counter validationFailures;
   private final AtomicLong lastSuccess = new AtomicLong();
   private final AtomicLong targetPid = new AtomicLong();
 
-  public ReloaderMetrics(MeterRegistry registry) {
+  public ReloaderMetrics(PrometheusRegistry registry) {
     this.registry = registry;
     for (ReloadOutcome.Result result : ReloadOutcome.Result.values()) {
       reloads.put(
           result,
-          Counter.builder("reloader.reloads")
-              .description("Reloads by how they ended")
-              .tag("result", result.name().toLowerCase(java.util.Locale.ROOT))
-              .register(registry));
+          registry.counter(
+              "reloader_reloads",
+              "Reloads by how they ended",
+              "result",
+              result.name().toLowerCase(Locale.ROOT)));
     }
     for (TriggerException.Reason reason : TriggerException.Reason.values()) {
       signalErrors.put(
           reason,
-          Counter.builder("reloader.signal.errors")
-              .description("Signals that could not be sent, by reason")
-              .tag("reason", reason.label())
-              .register(registry));
+          registry.counter(
+              "reloader_signal_errors",
+              "Signals that could not be sent, by reason",
+              "reason",
+              reason.label()));
     }
     latency =
-        Timer.builder("reloader.reload.latency")
-            .description("From a change seen to the app's acknowledgement")
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMillis(1))
-            .maximumExpectedValue(Duration.ofSeconds(60))
-            .register(registry);
-    signals = Counter.builder("reloader.signals").description("Signals sent").register(registry);
+        registry.histogram(
+            "reloader_reload_latency_seconds",
+            "From a change seen to the app's acknowledgement",
+            PrometheusRegistry.LATENCY_BUCKETS);
+    signals = registry.counter("reloader_signals", "Signals sent");
     validationFailures =
-        Counter.builder("reloader.validation.failures")
-            .description("Changes not signalled because a file does not parse")
-            .register(registry);
-    Gauge.builder("reloader.last.success.timestamp", lastSuccess, AtomicLong::get)
-        .description("When a reload was last applied, in seconds since the epoch")
-        .baseUnit("seconds")
-        .register(registry);
-    Gauge.builder("reloader.target.pid", targetPid, AtomicLong::get)
-        .description("The pid of the app in the pod's PID namespace (0 when none is found)")
-        .register(registry);
+        registry.counter(
+            "reloader_validation_failures", "Changes not signalled because a file does not parse");
+    registry.gauge(
+        "reloader_last_success_timestamp_seconds",
+        "When a reload was last applied, in seconds since the epoch",
+        lastSuccess::get);
+    registry.gauge(
+        "reloader_target_pid",
+        "The pid of the app in the pod's PID namespace (0 when none is found)",
+        targetPid::get);
   }
 
   void reload(ReloadOutcome.Result result) {
@@ -80,7 +76,7 @@ public final class ReloaderMetrics {
   }
 
   void latency(Duration duration) {
-    latency.record(duration);
+    latency.observe(duration.toNanos() / 1e9);
   }
 
   void signalSent(int count) {
@@ -96,23 +92,12 @@ public final class ReloaderMetrics {
   }
 
   void watchEvent(String source) {
-    watchEvents
-        .computeIfAbsent(
-            source,
-            s ->
-                Counter.builder("reloader.watch.events")
-                    .description("Changes reported by each source")
-                    .tag("source", s)
-                    .register(registry))
+    registry
+        .counter("reloader_watch_events", "Changes reported by each source", "source", source)
         .increment();
   }
 
   void targetPid(long pid) {
     targetPid.set(pid);
-  }
-
-  /** For tests and the latency benchmark: the recorded latency summary. */
-  public Timer latencyTimer() {
-    return latency;
   }
 }

@@ -5,10 +5,13 @@ import io.podreload.reloader.signal.ProcessTable.Process;
 import io.podreload.reloader.signal.TriggerException.Reason;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.regex.Pattern;
 import jnr.constants.platform.Errno;
 import jnr.constants.platform.Signal;
 import jnr.posix.POSIX;
+import jnr.posix.POSIXFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,8 +42,27 @@ public final class SignalTrigger implements ReloadTrigger {
     /** Returns 0, or the errno. */
     int kill(long pid, int signal);
 
-    static Kill posix(POSIX posix) {
-      return (pid, signal) -> posix.kill((int) pid, signal) == 0 ? 0 : posix.errno();
+    /**
+     * kill(2) through jnr-posix. Binding the native library takes a few hundred milliseconds, so it
+     * happens on a thread of its own while the reloader starts; the first signal waits for it.
+     */
+    static Kill posix() {
+      FutureTask<POSIX> binding = new FutureTask<>(POSIXFactory::getNativePOSIX);
+      Thread thread = new Thread(binding, "posix-binding");
+      thread.setDaemon(true);
+      thread.start();
+      return (pid, signal) -> {
+        POSIX posix;
+        try {
+          posix = binding.get();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while binding kill(2)", e);
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("cannot bind kill(2) through jnr-posix", e.getCause());
+        }
+        return posix.kill((int) pid, signal) == 0 ? 0 : posix.errno();
+      };
     }
   }
 
@@ -144,7 +166,16 @@ public final class SignalTrigger implements ReloadTrigger {
           abbreviate(process.cmdline()));
       return;
     }
-    int errno = kill.kill(process.pid(), signal);
+    int errno;
+    try {
+      errno = kill.kill(process.pid(), signal);
+    } catch (IllegalStateException e) {
+      throw new TriggerException(
+          Reason.FAILED,
+          e.getMessage()
+              + (e.getCause() == null ? "" : ": " + e.getCause())
+              + "; the image needs a JRE that can load jnr-posix's native stub (glibc)");
+    }
     if (errno == 0) {
       return;
     }

@@ -1,8 +1,7 @@
 package io.podreload.reloader.vault;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.podreload.common.PrometheusRegistry;
+import io.podreload.common.PrometheusRegistry.Counter;
 import io.podreload.reloader.vault.VaultFailure.Reason;
 import java.util.EnumMap;
 import java.util.Map;
@@ -20,26 +19,22 @@ final class VaultMetrics {
   private final Counter renewals;
   private final AtomicLong version = new AtomicLong(-1);
 
-  VaultMetrics(MeterRegistry registry) {
+  VaultMetrics(PrometheusRegistry registry) {
     for (Reason reason : Reason.values()) {
       errors.put(
           reason,
-          Counter.builder("reloader.vault.errors")
-              .description("Failed calls to Vault, and failed renders, by reason")
-              .tag("reason", reason.label())
-              .register(registry));
+          registry.counter(
+              "reloader_vault_errors",
+              "Failed calls to Vault, and failed renders, by reason",
+              "reason",
+              reason.label()));
     }
-    logins =
-        Counter.builder("reloader.vault.logins")
-            .description("Logins to Vault (Kubernetes auth)")
-            .register(registry);
-    renewals =
-        Counter.builder("reloader.vault.renewals")
-            .description("Token renewals (renew-self)")
-            .register(registry);
-    Gauge.builder("reloader.vault.secret.version", version, AtomicLong::get)
-        .description("The KV v2 version of the rendered secret (-1 before the first, 0 for KV v1)")
-        .register(registry);
+    logins = registry.counter("reloader_vault_logins", "Logins to Vault (Kubernetes auth)");
+    renewals = registry.counter("reloader_vault_renewals", "Token renewals (renew-self)");
+    registry.gauge(
+        "reloader_vault_secret_version",
+        "The KV v2 version of the rendered secret (-1 before the first, 0 for KV v1)",
+        version::get);
   }
 
   void error(Reason reason) {

@@ -1,11 +1,9 @@
 package io.podreload.reloader.vault;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.micronaut.core.annotation.Nullable;
 import io.podreload.common.ConfigFile;
 import io.podreload.common.DirSnapshot;
 import io.podreload.common.KubeletVolume;
+import io.podreload.common.PrometheusRegistry;
 import io.podreload.reloader.source.ConfigSource;
 import io.podreload.reloader.source.ReloadOutcome;
 import io.podreload.reloader.source.SnapshotListener;
@@ -51,12 +49,12 @@ import org.slf4j.LoggerFactory;
 @Singleton
 public final class VaultSource implements ConfigSource {
 
-  static final String NAME = "vault";
+  public static final String NAME = "vault";
   private static final Logger LOG = LoggerFactory.getLogger(VaultSource.class);
   private static final TimeUnit MILLIS = TimeUnit.MILLISECONDS;
 
   private final VaultSettings settings;
-  private final MeterRegistry registry;
+  private final PrometheusRegistry registry;
   private final Clock clock = Clock.systemUTC();
 
   private ScheduledExecutorService executor;
@@ -77,9 +75,9 @@ public final class VaultSource implements ConfigSource {
   private volatile boolean closed;
 
   @Inject
-  public VaultSource(VaultSettings settings, @Nullable MeterRegistry registry) {
+  public VaultSource(VaultSettings settings, PrometheusRegistry registry) {
     this.settings = settings;
-    this.registry = registry != null ? registry : new SimpleMeterRegistry();
+    this.registry = registry;
   }
 
   @Override

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.kubernetes.client.openapi.ApiClient;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.podreload.common.KubeletVolume;
+import io.podreload.common.PrometheusRegistry;
 import io.podreload.reloader.source.ReloadOutcome;
 import io.podreload.reloader.source.SourceChange;
 import java.nio.file.Files;
@@ -33,7 +33,7 @@ class ConfigMapSourceWithFakeApiServerTest {
   FakeKubernetesApi api;
   ConfigMapSource source;
   final List<SourceChange> changes = new CopyOnWriteArrayList<>();
-  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  final PrometheusRegistry registry = new PrometheusRegistry();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -116,7 +116,7 @@ class ConfigMapSourceWithFakeApiServerTest {
     api.compact(); // the resourceVersion the source holds is now too old
     api.dropWatches();
     await().atMost(WAIT).until(() -> rendered().contains("missed while reconnecting"));
-    assertThat(registry.counter("reloader.api.watch.relists").count()).isGreaterThanOrEqualTo(1);
+    assertThat(registry.value("reloader_api_watch_relists_total")).isGreaterThanOrEqualTo(1);
     api.put(NS, "app-config", yml("after"));
     await().atMost(WAIT).until(() -> rendered().contains("after"));
   }
@@ -134,7 +134,7 @@ class ConfigMapSourceWithFakeApiServerTest {
     await().atMost(WAIT).until(() -> rendered().contains("second"));
     assertThat(api.requests())
         .anyMatch(r -> Long.toString(unseen).equals(r.query().get("resourceVersion")));
-    assertThat(registry.counter("reloader.api.watch.relists").count()).isZero();
+    assertThat(registry.value("reloader_api_watch_relists_total")).isZero();
   }
 
   @Test
@@ -168,9 +168,7 @@ class ConfigMapSourceWithFakeApiServerTest {
     api.put(NS, "app-config", yml("kept"));
     start("PT5M");
     api.delete(NS, "app-config");
-    await()
-        .atMost(WAIT)
-        .until(() -> registry.counter("reloader.api.configmap.deleted").count() == 1);
+    await().atMost(WAIT).until(() -> registry.value("reloader_api_configmap_deleted_total") == 1);
     assertThat(rendered()).contains("kept");
     api.put(NS, "app-config", yml("created again"));
     await().atMost(WAIT).until(() -> rendered().contains("created again"));
@@ -193,7 +191,7 @@ class ConfigMapSourceWithFakeApiServerTest {
         .contains("resourceVersion " + change.revision());
     assertThat(api.events().get(1).path("reason").asText()).isEqualTo("ConfigRejected");
     assertThat(api.events().get(1).path("type").asText()).isEqualTo("Warning");
-    assertThat(registry.get("reloader.propagation.lag").timer().count()).isEqualTo(1);
+    assertThat(registry.value("reloader_propagation_lag_seconds")).isEqualTo(1);
 
     api.forbidEvents(true);
     source.reloaded(change, new ReloadOutcome(ReloadOutcome.Result.SIGNAL_FAILED, "EPERM"));

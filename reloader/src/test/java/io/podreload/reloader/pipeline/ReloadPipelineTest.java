@@ -3,9 +3,9 @@ package io.podreload.reloader.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.podreload.common.ConfigFile;
 import io.podreload.common.DirSnapshot;
+import io.podreload.common.PrometheusRegistry;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
 import io.podreload.reloader.TestSettings;
@@ -51,7 +51,7 @@ class ReloadPipelineTest {
   volatile String rejectWith;
   volatile TriggerException failWith;
   ReloadPipeline pipeline;
-  SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  PrometheusRegistry registry = new PrometheusRegistry();
 
   @BeforeEach
   void setUp() throws IOException {
@@ -155,7 +155,7 @@ class ReloadPipelineTest {
   }
 
   double count(String result) {
-    return registry.get("reloader.reloads").tag("result", result).counter().count();
+    return registry.value("reloader_reloads_total", "result", result);
   }
 
   @Test
@@ -167,7 +167,7 @@ class ReloadPipelineTest {
     assertThat(outcomes)
         .extracting(ReloadOutcome::result)
         .containsExactly(ReloadOutcome.Result.APPLIED);
-    assertThat(registry.get("reloader.reload.latency").timer().count()).isEqualTo(1);
+    assertThat(registry.value("reloader_reload_latency_seconds")).isEqualTo(1);
   }
 
   @Test
@@ -186,7 +186,7 @@ class ReloadPipelineTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> count("invalid") == 1);
     assertThat(triggers).hasValue(0);
     assertThat(pipeline.invalidConfig()).get().asString().contains("application.yml");
-    assertThat(registry.get("reloader.validation.failures").counter().count()).isEqualTo(1);
+    assertThat(registry.value("reloader_validation_failures_total")).isEqualTo(1);
   }
 
   @Test
@@ -228,10 +228,7 @@ class ReloadPipelineTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> count("signal_failed") == 1);
     await()
         .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                registry.get("reloader.signal.errors").tag("reason", "no_target").counter().count()
-                    >= 2);
+        .until(() -> registry.value("reloader_signal_errors_total", "reason", "no_target") >= 2);
     failWith = null;
     await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") == 1);
     assertThat(pipeline.lastFailure()).isEmpty();

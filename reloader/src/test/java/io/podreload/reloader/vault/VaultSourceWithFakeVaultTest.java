@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.podreload.common.KubeletVolume;
+import io.podreload.common.PrometheusRegistry;
 import io.podreload.reloader.source.SourceChange;
 import java.io.StringReader;
 import java.net.ServerSocket;
@@ -35,7 +35,7 @@ class VaultSourceWithFakeVaultTest {
   private static final String PASSWORD = "s3cr3t-v1-do-not-leak";
 
   private final FakeVault vault = new FakeVault();
-  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final PrometheusRegistry registry = new PrometheusRegistry();
   private final List<SourceChange> changes = new CopyOnWriteArrayList<>();
   private VaultSource source;
 
@@ -90,8 +90,8 @@ class VaultSourceWithFakeVaultTest {
     return vault.requests().stream().filter(r -> r.path().equals(path)).count();
   }
 
-  private double counter(String name, String... tags) {
-    return registry.get(name).tags(tags).counter().count();
+  private double counter(String name, String... labels) {
+    return registry.value(name, labels);
   }
 
   @ParameterizedTest
@@ -140,7 +140,7 @@ class VaultSourceWithFakeVaultTest {
     await().until(() -> requests("secret/metadata/app") >= after + 3);
     assertEquals(2, changes.size(), "reported once");
     assertEquals(2, requests("secret/data/app"));
-    assertEquals(2.0, registry.get("reloader.vault.secret.version").gauge().value());
+    assertEquals(2.0, registry.value("reloader_vault_secret_version"));
   }
 
   @Test
@@ -187,10 +187,10 @@ class VaultSourceWithFakeVaultTest {
     assertEquals(1, vault.logins());
     await()
         .atMost(Duration.ofSeconds(20))
-        .until(() -> counter("reloader.vault.renewals") >= 2); // at about 4 s and 8 s
+        .until(() -> counter("reloader_vault_renewals_total") >= 2); // at about 4 s and 8 s
     assertTrue(vault.renewals() >= 2);
     assertEquals(1, vault.logins(), "renewed, not logged in again");
-    assertEquals(1.0, counter("reloader.vault.logins"));
+    assertEquals(1.0, counter("reloader_vault_logins_total"));
     assertEquals(0, vault.requests().stream().filter(r -> r.path().contains("lookup")).count());
   }
 
@@ -208,7 +208,7 @@ class VaultSourceWithFakeVaultTest {
     assertTrue(
         vault.requests().stream().anyMatch(r -> r.path().equals("auth/token/renew-self")),
         "the renewal found the token revoked");
-    assertEquals(0.0, counter("reloader.vault.renewals"));
+    assertEquals(0.0, counter("reloader_vault_renewals_total"));
   }
 
   @Test
@@ -223,7 +223,7 @@ class VaultSourceWithFakeVaultTest {
     await().until(() -> changes.size() == 2);
     assertEquals(2, vault.logins());
     assertEquals("v2", rendered(settings.secretsDir).getProperty("db.password"));
-    assertTrue(counter("reloader.vault.errors", "reason", "denied") >= 1);
+    assertTrue(counter("reloader_vault_errors_total", "reason", "denied") >= 1);
   }
 
   @Test
@@ -236,7 +236,7 @@ class VaultSourceWithFakeVaultTest {
     await().until(() -> vault.logins() == 2);
     vault.putV2("secret", "app", Map.of("db.password", "v2"));
     await().until(() -> changes.size() == 2);
-    assertEquals(2.0, counter("reloader.vault.logins"));
+    assertEquals(2.0, counter("reloader_vault_logins_total"));
     assertTrue(source.problem().isEmpty());
   }
 
@@ -267,7 +267,7 @@ class VaultSourceWithFakeVaultTest {
 
     vault.seal(true);
 
-    await().until(() -> counter("reloader.vault.errors", "reason", "sealed") >= 1);
+    await().until(() -> counter("reloader_vault_errors_total", "reason", "sealed") >= 1);
     assertTrue(source.problem().isEmpty(), "no problem before the threshold");
     await().until(() -> source.problem().isPresent());
     String problem = source.problem().orElseThrow();
@@ -291,7 +291,7 @@ class VaultSourceWithFakeVaultTest {
     settings.backoffMax = Duration.ofSeconds(2);
     start(settings);
     vault.seal(true);
-    await().until(() -> counter("reloader.vault.errors", "reason", "sealed") >= 1);
+    await().until(() -> counter("reloader_vault_errors_total", "reason", "sealed") >= 1);
     long calls = vault.requests().size();
 
     await().pollDelay(Duration.ofSeconds(2)).until(() -> true);
@@ -342,7 +342,7 @@ class VaultSourceWithFakeVaultTest {
         List.of("VAULT_ADDR", "RELOADER_VAULT_PATH", "VAULT_TOKEN", "RELOADER_VAULT_FILE_MODE")) {
       assertTrue(e.getMessage().contains(name), e.getMessage());
     }
-    assertTrue(registry.getMeters().isEmpty(), "no Vault metrics from a source that never ran");
+    assertTrue(registry.isEmpty(), "no Vault metrics from a source that never ran");
   }
 
   @Test
@@ -372,7 +372,7 @@ class VaultSourceWithFakeVaultTest {
 
     assertEquals(1, changes.size());
     assertEquals(PASSWORD, rendered(settings.secretsDir).getProperty("db.password"));
-    assertTrue(counter("reloader.vault.errors", "reason", "unreachable") >= 1);
+    assertTrue(counter("reloader_vault_errors_total", "reason", "unreachable") >= 1);
   }
 
   @Test
@@ -386,7 +386,7 @@ class VaultSourceWithFakeVaultTest {
       Exception e = assertThrows(IllegalStateException.class, () -> start(settings));
 
       assertTrue(e.getMessage().contains("no answer within 2s"), e.getMessage());
-      assertTrue(counter("reloader.vault.errors", "reason", "timeout") >= 1);
+      assertTrue(counter("reloader_vault_errors_total", "reason", "timeout") >= 1);
     }
   }
 
