@@ -69,6 +69,7 @@ final class FileFollower implements AutoCloseable {
   private long lastGrowthNanos = System.nanoTime();
   private volatile long caughtUpNanos = System.nanoTime();
   private String lastProblem;
+  private volatile String readProblem;
 
   FileFollower(
       Path followed,
@@ -355,12 +356,14 @@ final class FileFollower implements AutoCloseable {
     if (doneAt != null && !doneAt.equals(followed)) {
       since = max(since, Files.getLastModifiedTime(doneAt));
     }
-    if (finished.size() == 32) {
-      finished.removeFirst();
+    if (!done.equals(finished.peekLast())) {
+      if (finished.size() == 32) {
+        finished.removeFirst();
+      }
+      finished.addLast(done);
     }
-    finished.addLast(done);
     Path doneSource = source;
-    closeChannel();
+    // the finished file stays open until the next one is: a failure here is retried from here
     for (Candidate next : candidates(since)) {
       FileChannel ch;
       try {
@@ -373,6 +376,7 @@ final class FileFollower implements AutoCloseable {
         ch.close(); // renamed again meanwhile; the next candidate or the next look finds it
         continue;
       }
+      closeChannel();
       pending.removeIf(p -> p.sameInode(devIno));
       if (!next.remembered) {
         metrics.rotations.increment(); // renamed away before any look at the path saw it
@@ -392,6 +396,7 @@ final class FileFollower implements AutoCloseable {
           followed);
       return;
     }
+    closeChannel();
     pending.clear();
     LOG.info("[{}] finished {}; continuing with {}", output, doneSource, followed);
     openFollowed();
@@ -494,9 +499,10 @@ final class FileFollower implements AutoCloseable {
   private boolean open() throws IOException {
     try {
       if (!checkpointConsulted) {
-        checkpointConsulted = true;
         Optional<Checkpoint> saved = store.load(followed);
-        if (saved.isPresent() && resume(saved.get())) {
+        boolean resumed = saved.isPresent() && resume(saved.get()); // a failure: tried again
+        checkpointConsulted = true;
+        if (resumed) {
           return true;
         }
       }
@@ -678,9 +684,15 @@ final class FileFollower implements AutoCloseable {
     }
   }
 
-  /** The last problem met opening the file (null once it is followed), for /health. */
+  /** The last problem met opening or reading the file (null while it is followed), for /health. */
   String problem() {
-    return channel == null ? lastProblem : null;
+    String p = readProblem;
+    return p != null ? p : channel == null ? lastProblem : null;
+  }
+
+  /** Set by the pipeline while polling this file fails, cleared when it works again. */
+  void readProblem(String problem) {
+    readProblem = problem;
   }
 
   private static String uid() {
