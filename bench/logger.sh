@@ -9,7 +9,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$BENCH_ROOT"
 LINES=${BENCH_LINES:-2000000}
-need_jars
+# Only the logger's jar is needed here.
+[ -f logger/target/logger.jar ] || { log "building the logger's jar"; ./mvnw -B -q -pl common,logger -am package -DskipTests >&2 || die "the build failed"; }
 work=$(mktemp -d -t bench-logger.XXXXXX)
 lpid=
 trap '[ -n "$lpid" ] && kill "$lpid" 2>/dev/null; rm -rf "$work"' EXIT

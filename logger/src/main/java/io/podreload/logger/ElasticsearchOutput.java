@@ -87,8 +87,10 @@ final class ElasticsearchOutput implements Output {
         continue;
       }
       int sent = items.size();
+      long rejectedBefore = metrics.rejected.sum();
       items = retryable(items, MAPPER.readTree(response.body()));
-      metrics.linesWritten.add(sent - items.size());
+      // stored = sent, less those to send again, less those refused for good
+      metrics.linesWritten.add(sent - items.size() - (metrics.rejected.sum() - rejectedBefore));
       metrics.bytesWritten.add(body.length);
       if (!items.isEmpty()) {
         client.retryAfter(items.size() + " bulk items refused for now", backoff, stop);

@@ -9,6 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,10 +50,26 @@ final class FileFollower implements AutoCloseable {
   /** The open file is no longer at {@link #followed}: read it to its end, then switch. */
   private volatile boolean finite;
 
+  /** The open file's modification time when it was opened: files rotated after it are newer. */
+  private FileTime openedMtime;
+
+  /** Device and inode of the open file (a copy's, when reading what copytruncate left). */
+  private long[] openDevIno;
+
+  /**
+   * Files seen at {@link #followed} since the open file was rotated away, oldest first: each is
+   * read from its start, wherever it was renamed to, before the next.
+   */
+  private final Deque<FileIdentity> pending = new ArrayDeque<>();
+
+  /** Files read to their end lately, so that a look for missed rotations never repeats one. */
+  private final Deque<FileIdentity> finished = new ArrayDeque<>();
+
   private boolean checkpointConsulted;
   private long lastGrowthNanos = System.nanoTime();
   private volatile long caughtUpNanos = System.nanoTime();
   private String lastProblem;
+  private volatile String readProblem;
 
   FileFollower(
       Path followed,
@@ -76,7 +99,9 @@ final class FileFollower implements AutoCloseable {
     if (channel == null && !open()) {
       return false;
     }
-    boolean progress = false;
+    // a file at the path other than the open one: remember it now, even while far behind, so a
+    // second rotation before this file is finished cannot hide it
+    boolean progress = noteFollowed();
     while (true) {
       if (emitLines(batch, maxLines, maxBytes)) {
         progress = true;
@@ -231,15 +256,13 @@ final class FileFollower implements AutoCloseable {
       if (bufEnd > bufStart) {
         emitRest(batch); // the rotated file is complete: its last line will get no newline
       }
-      LOG.info("[{}] finished {}; continuing with {}", output, source, followed);
-      closeChannel();
-      open();
+      openNext();
       return true;
     }
     long size = channel.size();
     if (size < readPosition() || !identity.sameContentStart(channel)) {
       metrics.truncations.increment();
-      Optional<Path> copy = findFile(identity, readPosition(), true);
+      Optional<Path> copy = findFile(identity, readPosition(), Match.COPY);
       if (copy.isPresent()) {
         LOG.info(
             "[{}] {} was truncated; reading its remaining lines from the copy {}",
@@ -247,9 +270,12 @@ final class FileFollower implements AutoCloseable {
             followed,
             copy.get());
         FileChannel copyChannel = FileChannel.open(copy.get(), StandardOpenOption.READ);
+        long[] copyDevIno = FileIdentity.devIno(copy.get());
         closeChannel();
         channel = copyChannel; // the buffered bytes are the same in the copy
         source = copy.get();
+        openDevIno = copyDevIno;
+        openedMtime = Files.getLastModifiedTime(copy.get());
         finite = true;
       } else {
         LOG.warn(
@@ -267,23 +293,216 @@ final class FileFollower implements AutoCloseable {
     }
     identity = identity.grown(channel);
     sourceKey = identity.key();
+    return noteFollowed();
+  }
+
+  /**
+   * Looks at the followed path: a file there other than the open one means the open one was rotated
+   * away (finish it first) and that this file comes after the ones already remembered. Returns true
+   * when it found a new file.
+   */
+  private boolean noteFollowed() throws IOException {
     long[] atPath = FileIdentity.devIno(followed);
-    if (atPath != null && !identity.sameInode(atPath)) {
-      metrics.rotations.increment();
+    if (atPath == null || identity.sameInode(atPath)) {
+      return false;
+    }
+    FileIdentity last = pending.peekLast();
+    if (last != null && last.sameInode(atPath)) {
+      if (last.fingerprintLength() < FileIdentity.FINGERPRINT_BYTES) {
+        // still at the path and growing: a longer fingerprint finds it surely once renamed
+        FileIdentity grown = identityAt(followed, atPath);
+        if (grown != null) {
+          pending.removeLast();
+          pending.addLast(grown);
+        }
+      }
+      return false;
+    }
+    FileIdentity seen = identityAt(followed, atPath);
+    if (seen == null) {
+      return false; // gone again; the next look sees what replaced it
+    }
+    pending.addLast(seen);
+    metrics.rotations.increment();
+    if (!finite) {
       LOG.info("[{}] {} was rotated or replaced; finishing the old file first", output, followed);
       finite = true;
-      return true;
+    }
+    return true;
+  }
+
+  /** The identity of the file at {@code path} if it still has {@code devIno}, else null. */
+  private static FileIdentity identityAt(Path path, long[] devIno) throws IOException {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      return java.util.Arrays.equals(devIno, FileIdentity.devIno(path))
+          ? FileIdentity.of(devIno, ch)
+          : null;
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The open file was rotated away and is read to its end: continue with the next file in rotation
+   * order from its start (a remembered one, or one renamed away between two looks at the path,
+   * found by being newer), and with {@link #followed} once none is left.
+   */
+  private void openNext() throws IOException {
+    FileIdentity done =
+        new FileIdentity(
+            openDevIno[0], openDevIno[1], identity.fingerprintLength(), identity.fingerprint());
+    Path doneAt = findFile(done, 0, Match.SAME_INODE).orElse(null);
+    FileTime since = openedMtime;
+    if (doneAt != null && !doneAt.equals(followed)) {
+      since = max(since, Files.getLastModifiedTime(doneAt));
+    }
+    if (!done.equals(finished.peekLast())) {
+      if (finished.size() == 32) {
+        finished.removeFirst();
+      }
+      finished.addLast(done);
+    }
+    Path doneSource = source;
+    // the finished file stays open until the next one is: a failure here is retried from here
+    for (Candidate next : candidates(since)) {
+      FileChannel ch;
+      try {
+        ch = FileChannel.open(next.path, StandardOpenOption.READ);
+      } catch (NoSuchFileException e) {
+        continue;
+      }
+      long[] devIno = FileIdentity.devIno(next.path);
+      if (!next.identity.sameInode(devIno)) {
+        ch.close(); // renamed again meanwhile; the next candidate or the next look finds it
+        continue;
+      }
+      closeChannel();
+      pending.removeIf(p -> p.sameInode(devIno));
+      if (!next.remembered) {
+        metrics.rotations.increment(); // renamed away before any look at the path saw it
+      }
+      channel = ch;
+      source = next.path;
+      consumed = 0;
+      setIdentity(FileIdentity.of(devIno, ch));
+      openDevIno = devIno;
+      openedMtime = next.mtime;
+      finite = true;
+      LOG.info(
+          "[{}] finished {}; continuing with {}, rotated away from {} in the meantime",
+          output,
+          doneSource,
+          next.path,
+          followed);
+      return;
+    }
+    closeChannel();
+    pending.clear();
+    LOG.info("[{}] finished {}; continuing with {}", output, doneSource, followed);
+    openFollowed();
+  }
+
+  private record Candidate(
+      Path path, FileIdentity identity, FileTime mtime, long rank, boolean remembered) {}
+
+  /**
+   * Files to read before {@link #followed}, oldest first: the remembered ones (a remembered file
+   * that is gone is reported as lost) and siblings newer than {@code since} not yet read.
+   */
+  private List<Candidate> candidates(FileTime since) throws IOException {
+    List<Candidate> found = new ArrayList<>();
+    long[] atFollowed = FileIdentity.devIno(followed);
+    for (var it = pending.iterator(); it.hasNext(); ) {
+      FileIdentity p = it.next();
+      if (p.sameInode(atFollowed)) {
+        continue; // still at the path: read last, as the followed file
+      }
+      Optional<Path> at = findFile(p, 0, Match.SAME_INODE);
+      if (at.isEmpty()) {
+        it.remove();
+        metrics.lostFiles.increment();
+        LOG.warn(
+            "[{}] a file rotated away from {} was removed before it was read: its lines are"
+                + " lost. Keep more rotated files, or make the outputs faster",
+            output,
+            followed);
+        continue;
+      }
+      found.add(
+          new Candidate(at.get(), p, Files.getLastModifiedTime(at.get()), rank(at.get()), true));
+    }
+    if (since != null) {
+      for (Path sibling : siblings()) {
+        long[] devIno = FileIdentity.devIno(sibling);
+        if (devIno == null
+            || Arrays.equals(devIno, atFollowed)
+            || found.stream().anyMatch(c -> c.identity.sameInode(devIno))
+            || !Files.isRegularFile(sibling)
+            || isCompressed(sibling)) {
+          continue;
+        }
+        FileTime mtime = Files.getLastModifiedTime(sibling);
+        if (mtime.compareTo(since) < 0 || readBefore(sibling, devIno)) {
+          continue;
+        }
+        FileIdentity id = identityAt(sibling, devIno);
+        if (id == null || id.fingerprintLength() == 0) {
+          continue;
+        }
+        found.add(new Candidate(sibling, id, mtime, rank(sibling), false));
+      }
+    }
+    // oldest first; on equal times (coarse clocks) the higher rotation number is the older
+    found.sort(
+        Comparator.comparing(Candidate::mtime)
+            .thenComparing(Comparator.comparingLong(Candidate::rank).reversed()));
+    return found;
+  }
+
+  /** True if the file at {@code path} is one of {@link #finished} (inode and first bytes). */
+  private boolean readBefore(Path path, long[] devIno) throws IOException {
+    for (FileIdentity f : finished) {
+      if (f.sameInode(devIno)) {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+          if (f.sameContentStart(ch)) {
+            return true;
+          }
+        } catch (NoSuchFileException e) {
+          return true; // gone: nothing to read anyway
+        }
+      }
     }
     return false;
+  }
+
+  /** The rotation number of {@code access.log.3} (3), or -1 for other names. */
+  private long rank(Path sibling) {
+    String suffix =
+        sibling.getFileName().toString().substring(followed.getFileName().toString().length());
+    try {
+      return suffix.startsWith(".") ? Long.parseLong(suffix.substring(1)) : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static boolean isCompressed(Path p) {
+    String name = p.getFileName().toString();
+    return name.matches(".*\\.(gz|bz2|xz|zst|lz4|zip|Z)$");
+  }
+
+  private static FileTime max(FileTime a, FileTime b) {
+    return a == null || b.compareTo(a) > 0 ? b : a;
   }
 
   /** Opens the followed file, the first time where the checkpoint says. */
   private boolean open() throws IOException {
     try {
       if (!checkpointConsulted) {
-        checkpointConsulted = true;
         Optional<Checkpoint> saved = store.load(followed);
-        if (saved.isPresent() && resume(saved.get())) {
+        boolean resumed = saved.isPresent() && resume(saved.get()); // a failure: tried again
+        checkpointConsulted = true;
+        if (resumed) {
           return true;
         }
       }
@@ -325,6 +544,9 @@ final class FileFollower implements AutoCloseable {
     finite = false;
     consumed = 0;
     setIdentity(FileIdentity.of(before, ch));
+    openDevIno = before;
+    openedMtime = Files.getLastModifiedTime(followed);
+    pending.clear();
     lastProblem = null;
     LOG.info("[{}] following {}", output, followed);
     return true;
@@ -332,7 +554,7 @@ final class FileFollower implements AutoCloseable {
 
   /** Finds the checkpoint's file (at its path, or renamed next to it) and continues there. */
   private boolean resume(Checkpoint cp) throws IOException {
-    Optional<Path> found = findFile(cp.identity(), cp.offset(), false);
+    Optional<Path> found = findFile(cp.identity(), cp.offset(), Match.SAME_INODE_OR_COPY);
     if (found.isEmpty()) {
       LOG.warn(
           "[{}] the file of the checkpoint for {} (last at {}, offset {}) is no longer there;"
@@ -345,11 +567,20 @@ final class FileFollower implements AutoCloseable {
       return false;
     }
     Path path = found.get();
-    channel = FileChannel.open(path, StandardOpenOption.READ);
+    FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+    long[] devIno = FileIdentity.devIno(path);
+    if (devIno == null) {
+      ch.close();
+      return false; // removed just now: start with the followed file
+    }
+    channel = ch;
     source = path;
     consumed = cp.offset();
     long[] atFollowed = FileIdentity.devIno(followed);
-    setIdentity(FileIdentity.of(FileIdentity.devIno(path), channel));
+    setIdentity(FileIdentity.of(devIno, channel));
+    openDevIno = devIno;
+    openedMtime = Files.getLastModifiedTime(path);
+    // a file rotated away while the logger was down: after it, files newer than it come next
     finite = !path.equals(followed) || !identity.sameInode(atFollowed);
     LOG.info(
         "[{}] resuming {} at offset {}{}",
@@ -360,31 +591,50 @@ final class FileFollower implements AutoCloseable {
     return true;
   }
 
+  /** How {@link #findFile} recognises a file. */
+  private enum Match {
+    /** The same inode with the same first bytes (renamed). */
+    SAME_INODE,
+    /** That, or else any file with the same first bytes (a copy). */
+    SAME_INODE_OR_COPY,
+    /** Another inode with the same first bytes: what copytruncate left. */
+    COPY
+  }
+
   /**
-   * The file holding {@code identity} with at least {@code minSize} bytes: the followed path or a
-   * sibling whose name starts with it ({@code access.log.1}, {@code access.log-20260101}).
+   * The file holding {@code id} with at least {@code minSize} bytes: the followed path or a sibling
+   * whose name starts with it ({@code access.log.1}, {@code access.log-20260101}). A copy is
+   * recognised by its first bytes only when there are some: an empty fingerprint matches all.
    */
-  private Optional<Path> findFile(FileIdentity id, long minSize, boolean copiesOnly)
-      throws IOException {
-    if (!copiesOnly && matches(followed, id, minSize, false)) {
+  private Optional<Path> findFile(FileIdentity id, long minSize, Match how) throws IOException {
+    boolean sameInode = how != Match.COPY;
+    boolean copies = how != Match.SAME_INODE && id.fingerprintLength() > 0;
+    if (sameInode && matches(followed, id, minSize, false)) {
       return Optional.of(followed);
     }
-    Path dir = followed.getParent();
-    String prefix = followed.getFileName().toString();
     Path byContent = null;
-    try (DirectoryStream<Path> siblings = Files.newDirectoryStream(dir, prefix + "?*")) {
-      for (Path sibling : siblings) {
-        if (!copiesOnly && matches(sibling, id, minSize, false)) {
-          return Optional.of(sibling);
-        }
-        if (byContent == null && matches(sibling, id, minSize, true)) {
-          byContent = sibling;
-        }
+    for (Path sibling : siblings()) {
+      if (sameInode && matches(sibling, id, minSize, false)) {
+        return Optional.of(sibling);
       }
-    } catch (NoSuchFileException e) {
-      return Optional.empty();
+      if (copies && byContent == null && matches(sibling, id, minSize, true)) {
+        byContent = sibling;
+      }
     }
     return Optional.ofNullable(byContent);
+  }
+
+  /** Files next to the followed one whose names start with its name. */
+  private List<Path> siblings() throws IOException {
+    List<Path> found = new ArrayList<>();
+    String prefix = followed.getFileName().toString();
+    try (DirectoryStream<Path> dir =
+        Files.newDirectoryStream(followed.getParent(), prefix + "?*")) {
+      dir.forEach(found::add);
+    } catch (NoSuchFileException e) {
+      // no directory, no siblings
+    }
+    return found;
   }
 
   /** Same inode (or, for a copy, any inode) with the same first bytes and long enough. */
@@ -394,7 +644,7 @@ final class FileFollower implements AutoCloseable {
       if (devIno == null || !Files.isRegularFile(path)) {
         return false;
       }
-      if (!anyInode && !id.sameInode(devIno)) {
+      if (anyInode ? id.sameInode(devIno) : !id.sameInode(devIno)) {
         return false;
       }
       try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -434,9 +684,15 @@ final class FileFollower implements AutoCloseable {
     }
   }
 
-  /** The last problem met opening the file (null once it is followed), for /health. */
+  /** The last problem met opening or reading the file (null while it is followed), for /health. */
   String problem() {
-    return channel == null ? lastProblem : null;
+    String p = readProblem;
+    return p != null ? p : channel == null ? lastProblem : null;
+  }
+
+  /** Set by the pipeline while polling this file fails, cleared when it works again. */
+  void readProblem(String problem) {
+    readProblem = problem;
   }
 
   private static String uid() {

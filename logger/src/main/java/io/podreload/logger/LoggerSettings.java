@@ -25,6 +25,7 @@ public record LoggerSettings(
     Duration pollInterval,
     Duration checkpointInterval,
     Duration shutdownTimeout,
+    Duration stallTimeout,
     long behindWarnBytes,
     Optional<ElasticsearchSettings> elasticsearch,
     Optional<LokiSettings> loki) {
@@ -69,6 +70,8 @@ public record LoggerSettings(
         + checkpointInterval
         + " shutdownTimeout="
         + shutdownTimeout
+        + " stallTimeout="
+        + stallTimeout
         + " behindWarnBytes="
         + behindWarnBytes
         + " elasticsearch="
@@ -110,6 +113,7 @@ public record LoggerSettings(
         duration(p, "logger.poll-interval", "10ms"),
         duration(p, "logger.checkpoint-interval", "1s"),
         duration(p, "logger.shutdown-timeout", "25s"),
+        duration(p, "logger.stall-timeout", "2m"),
         integer(p, "logger.behind-warn-bytes", 64 * 1024 * 1024, 0, Integer.MAX_VALUE),
         optionalString(p, "logger.elasticsearch.url")
             .map(

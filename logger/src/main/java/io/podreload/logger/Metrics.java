@@ -24,6 +24,7 @@ public final class Metrics {
     final LongAdder longLines = new LongAdder();
     final LongAdder retries = new LongAdder();
     final LongAdder rejected = new LongAdder();
+    final LongAdder lostFiles = new LongAdder();
     final LongAdder checkpointErrors = new LongAdder();
     final AtomicLong queueDepth = new AtomicLong();
     final List<FileFollower> followers = new CopyOnWriteArrayList<>();
@@ -58,6 +59,11 @@ public final class Metrics {
     counter(sb, "logger_long_lines_total", "Lines split for exceeding the limit", m -> m.longLines);
     counter(sb, "logger_retries_total", "Backend requests retried", m -> m.retries);
     counter(sb, "logger_rejected_lines_total", "Lines the backend refused", m -> m.rejected);
+    counter(
+        sb,
+        "logger_lost_files_total",
+        "Rotated files removed before they were read",
+        m -> m.lostFiles);
     counter(sb, "logger_checkpoint_errors_total", "Damaged or unsaved", m -> m.checkpointErrors);
     header(sb, "logger_queue_depth", "Lines read but not yet written by the output", "gauge");
     for (OutputMetrics m : outputs.values()) {

@@ -35,6 +35,19 @@ final class Pipeline implements Runnable {
   private volatile boolean finished;
   private volatile boolean failed;
 
+  /** When the loop last went round (or an output last retried): a stuck thread stops it. */
+  private volatile long heartbeatNanos = System.nanoTime();
+
+  private final long stallNanos;
+
+  /** Per follower: when to try again after a problem, and how long the next wait is. */
+  private final long[] retryAtNanos;
+
+  private final long[] backoffNanos;
+  private final String[] problems;
+  private long outputBackoffNanos;
+  private String outputProblem;
+
   Pipeline(
       Output output,
       List<FileFollower> followers,
@@ -47,7 +60,13 @@ final class Pipeline implements Runnable {
     this.metrics = metrics;
     this.pollNanos = settings.pollInterval().toNanos();
     this.checkpointNanos = settings.checkpointInterval().toNanos();
+    this.stallNanos = settings.stallTimeout().toNanos();
+    this.retryAtNanos = new long[followers.size()];
+    this.backoffNanos = new long[followers.size()];
+    this.problems = new String[followers.size()];
     this.thread = new Thread(this, "pipeline-" + output.name());
+    this.thread.setUncaughtExceptionHandler(
+        (t, e) -> LOG.error("[{}] the pipeline thread died: {}", output.name(), e.toString(), e));
     metrics.followers.addAll(followers);
   }
 
@@ -75,7 +94,25 @@ final class Pipeline implements Runnable {
   }
 
   boolean healthy() {
-    return !failed && (!finished || stopRequested);
+    return downReason() == null;
+  }
+
+  /** Why this output counts as down (its thread died or hangs), or null while it works. */
+  String downReason() {
+    if (stopRequested) {
+      return null;
+    }
+    if (failed || finished || !thread.isAlive()) {
+      return "its thread ended: " + lastError;
+    }
+    long quiet = System.nanoTime() - heartbeatNanos;
+    if (quiet > stallNanos) {
+      return "stuck for "
+          + TimeUnit.NANOSECONDS.toSeconds(quiet)
+          + " s (in a write to the output, or reading a file): check that its destination"
+          + " accepts data";
+    }
+    return null;
   }
 
   String lastError() {
@@ -91,21 +128,33 @@ final class Pipeline implements Runnable {
     LoggerSettings.Batching limits = output.batching();
     long maxWaitNanos = limits.maxWait().toNanos();
     long lastCheckpoint = System.nanoTime();
+    // each retry of an output also shows that the thread is alive
+    Output.StopSignal stopSignal =
+        () -> {
+          heartbeatNanos = System.nanoTime();
+          return System.nanoTime() > giveUpNanos;
+        };
     try {
       while (true) {
+        heartbeatNanos = System.nanoTime();
         boolean stopping = stopRequested;
         boolean progress = false;
-        for (FileFollower f : followers) {
-          progress |= f.poll(batch, limits.maxLines(), limits.maxBytes());
+        for (int i = 0; i < followers.size(); i++) {
+          progress |= poll(i, limits);
         }
         metrics.queueDepth.set(batch.count());
         boolean full = batch.count() >= limits.maxLines() || batch.bytes() >= limits.maxBytes();
         boolean pastDrain = stopping && System.nanoTime() > drainDeadlineNanos;
+        long backoff = 0;
         if (batch.count() > 0 && (full || stopping || batch.ageNanos() >= maxWaitNanos)) {
-          output.write(batch, () -> System.nanoTime() > giveUpNanos);
-          batch.clear();
-          metrics.queueDepth.set(0);
-          lastError = null;
+          if (write(stopSignal)) {
+            batch.clear();
+            metrics.queueDepth.set(0);
+          } else if (System.nanoTime() > giveUpNanos) {
+            throw new GaveUpException(output.name() + ": out of time writing: " + outputProblem);
+          } else {
+            backoff = outputBackoffNanos; // the batch is kept and written again after it
+          }
         }
         boolean idle = !progress && batch.count() == 0;
         if (batch.count() == 0
@@ -119,7 +168,9 @@ final class Pipeline implements Runnable {
           }
           break;
         }
-        if (!progress && !stopRequested) {
+        if (backoff > 0) {
+          LockSupport.parkNanos(Math.min(backoff, Math.max(0, giveUpNanos - System.nanoTime())));
+        } else if (!progress && !stopRequested) {
           long sleep = pollNanos;
           if (batch.count() > 0) {
             sleep = Math.min(sleep, Math.max(0, maxWaitNanos - batch.ageNanos()));
@@ -143,6 +194,80 @@ final class Pipeline implements Runnable {
       followers.forEach(FileFollower::close);
       output.close();
     }
+  }
+
+  /**
+   * Polls one follower unless it waits out a backoff after a problem. A problem is logged once
+   * (until it changes or clears) and never ends the loop: the follower is polled again later.
+   */
+  private boolean poll(int i, LoggerSettings.Batching limits) {
+    if (problems[i] != null && System.nanoTime() - retryAtNanos[i] < 0) {
+      return false;
+    }
+    FileFollower f = followers.get(i);
+    try {
+      boolean progress = f.poll(batch, limits.maxLines(), limits.maxBytes());
+      if (problems[i] != null) {
+        LOG.info("[{}] {} can be read again", output.name(), f.followed());
+        problems[i] = null;
+        backoffNanos[i] = 0;
+        f.readProblem(null);
+      }
+      return progress;
+    } catch (IOException | RuntimeException e) {
+      String problem = "cannot read " + f.followed() + ": " + e;
+      if (!problem.equals(problems[i])) {
+        LOG.warn(
+            "[{}] {}. Retrying with a backoff; its lines wait in the file meanwhile",
+            output.name(),
+            problem,
+            e instanceof RuntimeException ? e : null);
+      }
+      problems[i] = problem;
+      f.readProblem(problem);
+      backoffNanos[i] = nextBackoff(backoffNanos[i], TimeUnit.SECONDS.toNanos(5));
+      retryAtNanos[i] = System.nanoTime() + backoffNanos[i];
+      return false;
+    }
+  }
+
+  /**
+   * Writes the batch. False if the output failed (logged once per distinct problem, with a growing
+   * backoff): the batch is kept and written again.
+   */
+  private boolean write(Output.StopSignal stopSignal) throws InterruptedException, GaveUpException {
+    try {
+      output.write(batch, stopSignal);
+      if (outputProblem != null) {
+        LOG.info("[{}] writing works again", output.name());
+        outputProblem = null;
+        outputBackoffNanos = 0;
+      }
+      lastError = null;
+      return true;
+    } catch (GaveUpException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      String problem = "cannot write to " + output.name() + ": " + e;
+      if (!problem.equals(outputProblem)) {
+        LOG.warn(
+            "[{}] {}. Retrying with a backoff; the lines wait in the file meanwhile",
+            output.name(),
+            problem,
+            e instanceof RuntimeException ? e : null);
+      }
+      outputProblem = problem;
+      lastError = problem;
+      metrics.retries.increment();
+      outputBackoffNanos = nextBackoff(outputBackoffNanos, TimeUnit.SECONDS.toNanos(30));
+      return false;
+    }
+  }
+
+  private long nextBackoff(long previous, long max) {
+    return previous == 0
+        ? Math.max(pollNanos, TimeUnit.MILLISECONDS.toNanos(100))
+        : Math.min(max, previous * 2);
   }
 
   private void saveCheckpoints() {

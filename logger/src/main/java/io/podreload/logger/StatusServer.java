@@ -61,7 +61,9 @@ public class StatusServer {
     for (Pipeline p : service.pipelines()) {
       sb.append(first ? "" : ",").append('"').append(p.name()).append("\":{\"healthy\":");
       first = false;
-      sb.append(p.healthy()).append(",\"lastError\":");
+      sb.append(p.healthy()).append(",\"down\":");
+      quoted(sb, p.downReason());
+      sb.append(",\"lastError\":");
       quoted(sb, p.lastError());
       sb.append(",\"files\":[");
       boolean firstFile = true;

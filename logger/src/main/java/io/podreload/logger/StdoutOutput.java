@@ -42,6 +42,7 @@ final class StdoutOutput implements Output {
 
   @Override
   public void write(Batch batch, StopSignal stopping) throws IOException {
+    used = 0; // after a failed write, the whole batch is written again
     long bytes = 0;
     String time = format == LoggerSettings.Format.JSON ? Instant.now().toString() : null;
     for (int i = 0; i < batch.count(); i++) {

@@ -22,6 +22,10 @@ final class FakeLoki implements AutoCloseable {
   final List<String> lines = new CopyOnWriteArrayList<>();
   final List<Map<String, String>> streams = new CopyOnWriteArrayList<>();
   final List<String> problems = new CopyOnWriteArrayList<>();
+
+  /** Statuses to answer the next pushes with, before accepting again (429, 503, 400...). */
+  final java.util.Queue<Integer> failNext = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   private final HttpServer server;
 
   FakeLoki() throws IOException {
@@ -30,6 +34,15 @@ final class FakeLoki implements AutoCloseable {
         "/loki/api/v1/push",
         exchange -> {
           String problem = null;
+          Integer fail = failNext.poll();
+          if (fail != null) {
+            exchange.getRequestBody().readAllBytes();
+            byte[] body = ("scripted failure " + fail).getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(fail, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+            return;
+          }
           try {
             if (!"POST".equals(exchange.getRequestMethod())) {
               problem = "method " + exchange.getRequestMethod();

@@ -68,6 +68,57 @@ class FollowToStdoutIT {
   }
 
   @Test
+  void renameRotationsWhileTheLoggerIsFarBehindLoseNoFile() throws Exception {
+    try (SequenceWriter writer = new SequenceWriter(log())) {
+      writer.write(100_000);
+      try (LoggerProcess logger = LoggerProcess.start(dir, null, env())) {
+        // nobody reads the pipe yet: the logger is stuck in the first file
+        patiently().until(() -> bytesBehind(logger.get("/prometheus")) > 1_000_000);
+        // three rotations before it gets further: access.log.1 and .2 are written and renamed
+        // on, and the first file's name is removed (the logger still holds it open)
+        for (int i = 0; i < 3; i++) {
+          writer.rotateByRename();
+          writer.write(20_000);
+        }
+        PipeLines stdout = PipeLines.readFrom(logger.process);
+        patiently()
+            .untilAsserted(
+                () ->
+                    assertThat(stdout.lines())
+                        .isEqualTo(SequenceWriter.expected(0, writer.written())));
+        assertThat(logger.get("/prometheus"))
+            .contains("logger_rotations_total{output=\"stdout\"} 3")
+            .contains("logger_lost_files_total{output=\"stdout\"} 0");
+      }
+    }
+  }
+
+  @Test
+  void renameRotationsWhileTheLoggerIsStoppedAreAllReadAfterItsRestart() throws Exception {
+    try (SequenceWriter writer = new SequenceWriter(log())) {
+      writer.write(1000);
+      List<String> all = new ArrayList<>();
+      try (LoggerProcess logger = LoggerProcess.start(dir, dir.resolve("stdout-1.txt"), env())) {
+        awaitLines(logger, 1000);
+        assertThat(logger.terminate()).isEqualTo(LoggerProcess.EXIT_ON_SIGTERM);
+        all.addAll(logger.lines());
+      }
+      // the checkpoint's file becomes access.log.2; access.log.1 was never seen by the logger
+      writer.rotateByRename();
+      writer.write(1000);
+      writer.rotateByRename();
+      writer.write(1000);
+      try (LoggerProcess logger = LoggerProcess.start(dir, dir.resolve("stdout-2.txt"), env())) {
+        patiently()
+            .untilAsserted(
+                () ->
+                    assertThat(concat(all, logger.lines()))
+                        .isEqualTo(SequenceWriter.expected(0, writer.written())));
+      }
+    }
+  }
+
+  @Test
   void aFileRotatedByCopyTruncateUnderWritesIsWrittenExactlyOnce() throws Exception {
     try (SequenceWriter writer = new SequenceWriter(log());
         LoggerProcess logger = LoggerProcess.start(dir, out(), env())) {
@@ -246,6 +297,9 @@ class FollowToStdoutIT {
   }
 
   private static long bytesBehind(String metrics) {
+    if (metrics == null) {
+      return 0;
+    }
     for (String line : metrics.split("\n")) {
       if (line.startsWith("logger_bytes_behind{")) {
         return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));

@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,12 +39,59 @@ final class LoggerProcess implements AutoCloseable {
 
   /** Starts the jar with stdout to {@code stdout} (or a pipe when null). */
   static LoggerProcess start(Path dir, Path stdout, Map<String, String> env) throws IOException {
+    return start(
+        dir,
+        stdout,
+        env,
+        List.of(),
+        Path.of(System.getProperty("logger.jvmOptions", "jvm.options")),
+        Path.of(System.getProperty("logger.jar", "target/logger.jar")));
+  }
+
+  /**
+   * Starts the jar as the unprivileged user nobody (65534), as the pod runs the logger under
+   * another UID than the app that writes the log. The jar is copied into {@code dir}, which is
+   * opened to all, since the build directory may be private.
+   */
+  static LoggerProcess startAsNobody(Path dir, Path stdout, Map<String, String> env)
+      throws IOException {
+    Path jars = Files.createDirectories(dir.resolve("jar"));
+    Path jar =
+        Files.copy(
+            Path.of(System.getProperty("logger.jar", "target/logger.jar")),
+            jars.resolve("logger.jar"));
+    Path options =
+        Files.copy(
+            Path.of(System.getProperty("logger.jvmOptions", "jvm.options")),
+            jars.resolve("jvm.options"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    Files.setPosixFilePermissions(jars, PosixFilePermissions.fromString("rwxr-xr-x"));
+    for (Path p : List.of(jar, options)) {
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+    return start(
+        dir,
+        stdout,
+        env,
+        List.of("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"),
+        options,
+        jar);
+  }
+
+  private static LoggerProcess start(
+      Path dir,
+      Path stdout,
+      Map<String, String> env,
+      List<String> prefix,
+      Path jvmOptions,
+      Path jar)
+      throws IOException {
     int port = freePort();
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(prefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("@" + System.getProperty("logger.jvmOptions", "jvm.options"));
+    command.add("@" + jvmOptions);
     command.add("-jar");
-    command.add(System.getProperty("logger.jar", "target/logger.jar"));
+    command.add(jar.toString());
     ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> environment = new HashMap<>(env);
     environment.putIfAbsent("LOGGER_STATE_DIR", dir.resolve("state").toString());
