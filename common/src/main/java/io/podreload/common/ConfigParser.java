@@ -93,14 +93,24 @@ public final class ConfigParser {
     }
   }
 
+  /**
+   * One strict loader per thread: building one costs more than parsing a small config (both the
+   * app's reload and the reloader's validation are on a signal's path), and a loader may not be
+   * shared between threads.
+   */
+  private static final ThreadLocal<Yaml> YAML =
+      ThreadLocal.withInitial(
+          () -> {
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            options.setMaxAliasesForCollections(50); // a "billion laughs" document is rejected
+            options.setAllowRecursiveKeys(false);
+            return new Yaml(new SafeConstructor(options));
+          });
+
   private static Object parseYaml(String file, String text) throws ConfigParseException {
-    LoaderOptions options = new LoaderOptions();
-    options.setAllowDuplicateKeys(false);
-    options.setMaxAliasesForCollections(50); // a "billion laughs" document is rejected
-    options.setAllowRecursiveKeys(false);
-    Yaml yaml = new Yaml(new SafeConstructor(options));
     try {
-      return yaml.load(text);
+      return YAML.get().load(text);
     } catch (MarkedYAMLException e) {
       var mark = e.getProblemMark();
       String where = mark == null ? "" : " at line " + (mark.getLine() + 1);

@@ -92,10 +92,17 @@ public final class ProcessTable {
   /** USER_HZ: 100 on every Linux architecture that matters here. */
   private static final long CLOCK_TICKS = 100;
 
+  /** The boot time never changes: read once, it keeps /proc/stat off the signal's path. */
+  private volatile long bootSeconds = -1;
+
   private long bootTime() throws IOException {
+    if (bootSeconds >= 0) {
+      return bootSeconds;
+    }
     for (String line : Files.readAllLines(procRoot.resolve("stat"))) {
       if (line.startsWith("btime ")) {
-        return Long.parseLong(line.substring(6).trim());
+        bootSeconds = Long.parseLong(line.substring(6).trim());
+        return bootSeconds;
       }
     }
     throw new IOException("no btime in " + procRoot.resolve("stat"));
