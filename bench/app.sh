@@ -10,6 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$BENCH_ROOT"
 DURATION=${BENCH_LOAD_SECONDS:-30}
 RELOADS=${BENCH_RELOADS:-100}
+WARMUP=${BENCH_WARMUP_RELOADS:-200}
 need_jars
 need_tool wrk
 need_tool curl
@@ -47,7 +48,10 @@ done
 
 log "reload latency ($RELOADS reloads of a 100-key config)"
 start_app; wait_http "http://127.0.0.1:$port/health" "$pid"
-bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" 20 100 > /dev/null # warm-up
+# The first reloads run interpreted code: the first one is reported on its own, and 200 reloads
+# let the JIT compile the reload path before the measured ones.
+mapfile -t warm < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" "$WARMUP" 100)
+first=${warm[0]}
 mapfile -t lat < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" "$RELOADS" 100)
 p50=$(percentile 50 "${lat[@]}") p95=$(percentile 95 "${lat[@]}") max=$(percentile 100 "${lat[@]}")
 
@@ -84,8 +88,9 @@ cat <<EOF2
 | start-up to ready (\`/health\` answers), median of 5 | $(median "${starts[@]}") ms | | |
 | RSS after start, median of 5 | $(median "${rss_start[@]}") MiB | | |
 | RSS after ~$requests requests, median of 5 | $(median "${rss_10k[@]}") MiB | | |
-| SIGHUP to the new greeting served, 100-key config, p50 ($RELOADS reloads) | $(us_to_ms "$p50") ms | ≤ 5 ms | $(verdict "$(us_to_ms "$p50")" "<=" 5) |
+| SIGHUP to the new greeting served, 100-key config, p50 ($RELOADS reloads after $WARMUP) | $(us_to_ms "$p50") ms | ≤ 5 ms | $(verdict "$(us_to_ms "$p50")" "<=" 5) |
 | same, p95 / max | $(us_to_ms "$p95") / $(us_to_ms "$max") ms | | |
+| the first reload after start (the reload path not yet compiled) | $(us_to_ms "$first") ms | | |
 | failed requests, both wrk runs | $errors | 0 | $(verdict "$errors" "<=" 0) |
 | p99 with a reload every 100 ms / without | $storm_p99 / $steady_p99 ms = $(ratio "$storm_p99" "$steady_p99") | ≤ 1.10 | $(verdict "$(ratio "$storm_p99" "$steady_p99")" "<=" 1.10) |
 

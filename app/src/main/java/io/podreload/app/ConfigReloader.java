@@ -21,9 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -35,8 +32,10 @@ import sun.misc.Signal;
  * validate a candidate; swap it in whole if valid, else keep serving the last good config; then
  * acknowledge the attempt in the status file.
  *
- * <p>Reloads run one at a time on one thread. A signal that arrives while a reload runs causes
- * exactly one more reload after it, so signals may be coalesced but never lost.
+ * <p>Reloads run one at a time, on the thread the JVM starts for the signal (handing it to another
+ * thread costs a wake-up on the signal's path). A signal that arrives while a reload runs causes
+ * exactly one more reload after it, run by the thread already reloading: signals may be coalesced
+ * but never lost.
  */
 @Context
 public final class ConfigReloader {
@@ -56,13 +55,8 @@ public final class ConfigReloader {
   private final AtomicReference<ActiveConfig> active = new AtomicReference<>();
   private final AtomicReference<LastAttempt> lastAttempt = new AtomicReference<>();
   private final AtomicBoolean reloadPending = new AtomicBoolean();
-  private final ExecutorService reloadThread =
-      Executors.newSingleThreadExecutor(
-          runnable -> {
-            Thread thread = new Thread(runnable, "config-reload");
-            thread.setDaemon(true);
-            return thread;
-          });
+  private final AtomicBoolean reloading = new AtomicBoolean();
+  private volatile boolean closed;
 
   // Touched only by the thread that loads (start-up, then the reload thread).
   private long attempts;
@@ -116,21 +110,29 @@ public final class ConfigReloader {
     return Optional.ofNullable(statusFileProblem);
   }
 
-  /** Asks for a reload; returns at once. Called from the SIGHUP handler. */
+  /**
+   * Reloads on the calling thread (the SIGHUP handler's), or, when another thread is reloading,
+   * leaves it one more reload to do and returns at once.
+   */
   public void requestReload() {
-    if (reloadPending.compareAndSet(false, true)) {
-      reloadThread.execute(
-          () -> {
-            reloadPending.set(false); // a signal from now on queues one more reload
-            load();
-          });
+    reloadPending.set(true);
+    // The re-check after releasing: a request that came in between the last reload and the
+    // release found the flag taken, and is served here.
+    while (reloadPending.get() && !closed && reloading.compareAndSet(false, true)) {
+      try {
+        while (reloadPending.getAndSet(false) && !closed) {
+          load(); // a signal from now on queues one more reload
+        }
+      } finally {
+        reloading.set(false);
+      }
     }
   }
 
+  /** No reload starts from now on; waits for the one in progress. */
   @PreDestroy
-  void close() throws InterruptedException {
-    reloadThread.shutdown();
-    reloadThread.awaitTermination(5, TimeUnit.SECONDS);
+  synchronized void close() {
+    closed = true;
   }
 
   private synchronized void load() {
@@ -254,6 +256,7 @@ public final class ConfigReloader {
             at.toString(),
             attempts,
             sources);
+    writeStatus(status); // the acknowledgement first: the reloader is waiting for it
     if (error == null) {
       LOG.info(
           "config applied: generation {}, version {}, {} properties, in {} ms",
@@ -268,7 +271,6 @@ public final class ConfigReloader {
           serving.configSet().version(),
           error);
     }
-    writeStatus(status);
   }
 
   private void writeStatus(ReloadStatus status) {

@@ -16,11 +16,26 @@ public final class AtomicFiles {
 
   /**
    * Writes {@code content} to a temp file beside {@code target}, flushes it to disk and renames it
-   * over {@code target}. Never truncates the target in place.
+   * over {@code target}. Never truncates the target in place. For state that must survive a crash
+   * of the machine (checkpoints).
    *
    * @throws IOException with a message that names the directory when it is not writable
    */
   public static void write(Path target, byte[] content) throws IOException {
+    replace(target, content, true);
+  }
+
+  /**
+   * Like {@link #write} without waiting for the disk: readers still see the old or the new bytes,
+   * but a crash of the machine may lose the new ones. For state that is rewritten when the process
+   * starts again (the status file, on an acknowledgement's path, where an fsync costs
+   * milliseconds).
+   */
+  public static void writeVolatile(Path target, byte[] content) throws IOException {
+    replace(target, content, false);
+  }
+
+  private static void replace(Path target, byte[] content, boolean durable) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Path temp;
     try {
@@ -36,7 +51,9 @@ public final class AtomicFiles {
         while (buffer.hasRemaining()) {
           channel.write(buffer);
         }
-        channel.force(true);
+        if (durable) {
+          channel.force(true);
+        }
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
     } finally {

@@ -24,7 +24,8 @@ public final class StatusFile {
     json.put("at", status.at());
     json.put("attempt", status.attempt());
     json.put("sources", status.sources());
-    AtomicFiles.write(file, JsonTree.write(json));
+    // Not fsynced: it describes a running process, which writes it again when it starts.
+    AtomicFiles.writeVolatile(file, JsonTree.write(json));
   }
 
   /**
