@@ -2,6 +2,8 @@ import io.podreload.common.DirSnapshot;
 import io.podreload.common.KubeletVolume;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -9,14 +11,14 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import sun.misc.Signal;
 
 /**
  * The reloader's latency, in microseconds, one figure per kubelet-style swap of the volume dir:
  *
  * <ul>
- *   <li>{@code signal DIR STATUS_FILE N}: from the swap to SIGHUP delivered. This process is the
- *       target: it catches SIGHUP and acknowledges in the status file like the app does.
+ *   <li>{@code signal DIR STATUS_FILE N}: from the swap (the {@code ..data} rename) to SIGHUP
+ *       delivered to bench/sigtarget.py, which this process starts and acknowledges for in the
+ *       status file like the app does.
  *   <li>{@code served DIR APP_PORT N}: from the swap to the new greeting served by the real app.
  * </ul>
  *
@@ -36,23 +38,47 @@ public class ReloaderLatency {
   }
 
   static void signal(Path dir, Path statusFile, int swaps) throws Exception {
-    LinkedBlockingQueue<Long> arrivals = new LinkedBlockingQueue<>();
-    long pid = ProcessHandle.current().pid();
-    long[] attempt = {0};
-    Signal.handle(new Signal("HUP"), s -> arrivals.add(System.nanoTime()));
-    acknowledge(dir, statusFile, pid, ++attempt[0]);
-    Thread.sleep(1500); // the reloader sees this target and its first acknowledgement
-    for (int i = 0; i < swaps; i++) {
-      arrivals.clear();
-      long start = System.nanoTime();
-      publish(dir, "app:\n  greeting: \"swap " + i + "\"\n");
-      Long arrived = arrivals.poll(10, TimeUnit.SECONDS);
-      if (arrived == null) {
-        throw new IllegalStateException("no SIGHUP within 10 s of swap " + i);
+    Process target =
+        new ProcessBuilder("python3", "-u", "bench/sigtarget.py")
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    try {
+      LinkedBlockingQueue<String> arrivals = new LinkedBlockingQueue<>();
+      Thread reader =
+          new Thread(
+              () -> {
+                try (BufferedReader out =
+                    new BufferedReader(
+                        new InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8))) {
+                  for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    arrivals.add(line);
+                  }
+                } catch (java.io.IOException ended) {
+                  // the target was stopped
+                }
+              });
+      reader.setDaemon(true);
+      reader.start();
+      if (!"ready".equals(arrivals.poll(10, TimeUnit.SECONDS))) {
+        throw new IllegalStateException("bench/sigtarget.py did not start");
       }
-      System.out.println((arrived - start) / 1000);
-      acknowledge(dir, statusFile, pid, ++attempt[0]);
-      Thread.sleep(30);
+      long pid = target.pid();
+      long attempt = 0;
+      acknowledge(dir, statusFile, pid, ++attempt);
+      Thread.sleep(1500); // the reloader sees this target and its first acknowledgement
+      for (int i = 0; i < swaps; i++) {
+        long[] swapped = {0};
+        publish(dir, "app:\n  greeting: \"swap " + i + "\"\n", () -> swapped[0] = System.nanoTime());
+        String arrived = arrivals.poll(10, TimeUnit.SECONDS);
+        if (arrived == null) {
+          throw new IllegalStateException("no SIGHUP within 10 s of swap " + i);
+        }
+        System.out.println((Long.parseLong(arrived) - swapped[0]) / 1000);
+        acknowledge(dir, statusFile, pid, ++attempt);
+        Thread.sleep(30);
+      }
+    } finally {
+      target.destroy();
     }
   }
 
@@ -60,21 +86,26 @@ public class ReloaderLatency {
     GreetingProbe probe = new GreetingProbe(port);
     for (int i = 0; i < swaps; i++) {
       String greeting = "swap " + i + " " + System.nanoTime();
-      long start = System.nanoTime();
-      publish(dir, "app:\n  greeting: \"" + greeting + "\"\n");
+      long[] start = {0};
+      publish(dir, "app:\n  greeting: \"" + greeting + "\"\n", () -> start[0] = System.nanoTime());
       if (!probe.awaitBody(greeting, 10_000_000_000L)) {
         throw new IllegalStateException("swap " + i + " was not served within 10 s");
       }
-      System.out.println((System.nanoTime() - start) / 1000);
+      System.out.println((System.nanoTime() - start[0]) / 1000);
       Thread.sleep(100); // let the acknowledgement land before the next swap
     }
   }
 
   static void publish(Path dir, String content) throws Exception {
+    publish(dir, content, () -> {});
+  }
+
+  static void publish(Path dir, String content, Runnable beforeSwap) throws Exception {
     KubeletVolume.write(
         dir,
         Map.of("application.yml", content.getBytes(StandardCharsets.UTF_8)),
-        PosixFilePermissions.fromString("rw-r--r--"));
+        PosixFilePermissions.fromString("rw-r--r--"),
+        beforeSwap);
   }
 
   static void acknowledge(Path dir, Path statusFile, long pid, long attempt) throws Exception {

@@ -34,6 +34,20 @@ need_jars() {
 # java_cmd PROGRAM: the command line that images, bin/local-pod and benchmarks all use.
 java_cmd() { echo "java @$BENCH_ROOT/$1/jvm.options -jar $BENCH_ROOT/$1/target/$1.jar"; }
 
+# cds_java_cmd PROGRAM: the same with a class-data-sharing archive made the way the images make
+# theirs (bin/cds-archive), kept in target/bench-cds and made again when the jar is newer.
+cds_java_cmd() {
+  local dir=$BENCH_ROOT/target/bench-cds jar=$BENCH_ROOT/$1/target/$1.jar
+  if [ ! -f "$dir/$1.jsa" ] || [ "$jar" -nt "$dir/$1.jsa" ] || [ "$BENCH_ROOT/$1/jvm.options" -nt "$dir/$1.jsa" ]; then
+    mkdir -p "$dir"
+    rm -f "$dir/$1.jsa"
+    cp "$BENCH_ROOT/$1/jvm.options" "$dir/$1.options"
+    "$BENCH_ROOT/bin/cds-archive" "$jar" "$dir/$1.options" "$dir/$1.jsa" "$(free_port)" >&2 \
+      || die "no CDS archive for $1"
+  fi
+  echo "java @$dir/$1.options -jar $jar"
+}
+
 # bench_java CLASSPATH MAIN ARGS...: runs bench/MAIN.java, compiled with the shared
 # bench/GreetingProbe.java into target/bench-classes (again whenever a source is newer).
 bench_java() {

@@ -123,6 +123,16 @@ public final class KubeletVolume {
    */
   public static void write(Path dir, Map<String, byte[]> files, Set<PosixFilePermission> fileMode)
       throws IOException {
+    write(dir, files, fileMode, () -> {});
+  }
+
+  /**
+   * {@link #write(Path, Map, Set)}, calling {@code beforeSwap} right before the {@code ..data}
+   * rename: the moment the new set becomes visible, where a benchmark starts its clock.
+   */
+  public static void write(
+      Path dir, Map<String, byte[]> files, Set<PosixFilePermission> fileMode, Runnable beforeSwap)
+      throws IOException {
     for (String name : files.keySet()) {
       if (name.isEmpty() || name.contains("/") || name.startsWith(".")) {
         throw new IllegalArgumentException("not a plain file name: '" + name + "'");
@@ -147,6 +157,7 @@ public final class KubeletVolume {
     Path tmpLink = dir.resolve(DATA_TMP_LINK);
     Files.deleteIfExists(tmpLink);
     Files.createSymbolicLink(tmpLink, payload.getFileName());
+    beforeSwap.run();
     Files.move(tmpLink, dataLink, StandardCopyOption.ATOMIC_MOVE);
 
     for (String name : files.keySet()) {
