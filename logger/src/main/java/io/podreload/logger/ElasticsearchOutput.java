@@ -1,7 +1,6 @@
 package io.podreload.logger;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.podreload.common.JsonTree;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -9,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +20,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ElasticsearchOutput implements Output {
   private static final Logger LOG = LoggerFactory.getLogger(ElasticsearchOutput.class);
-  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final LoggerSettings.ElasticsearchSettings settings;
   private final BackendClient client;
@@ -87,11 +86,12 @@ final class ElasticsearchOutput implements Output {
         continue;
       }
       int sent = items.size();
-      long rejectedBefore = metrics.rejected.sum();
-      items = retryable(items, MAPPER.readTree(response.body()));
+      double rejectedBefore = metrics.rejected.value();
+      items = retryable(items, JsonTree.parse(response.body().getBytes(StandardCharsets.UTF_8)));
       // stored = sent, less those to send again, less those refused for good
-      metrics.linesWritten.add(sent - items.size() - (metrics.rejected.sum() - rejectedBefore));
-      metrics.bytesWritten.add(body.length);
+      metrics.linesWritten.increment(
+          sent - items.size() - (metrics.rejected.value() - rejectedBefore));
+      metrics.bytesWritten.increment(body.length);
       if (!items.isEmpty()) {
         client.retryAfter(items.size() + " bulk items refused for now", backoff, stop);
         backoff = Math.min(30_000, backoff * 2);
@@ -100,16 +100,23 @@ final class ElasticsearchOutput implements Output {
   }
 
   /** The items to send again; items refused for good are counted and logged. */
-  private List<String> retryable(List<String> items, JsonNode response) {
-    if (!response.path("errors").asBoolean(false)) {
+  private List<String> retryable(List<String> items, Object response) {
+    Map<?, ?> answer = response instanceof Map<?, ?> m ? m : Map.of();
+    if (!Boolean.TRUE.equals(answer.get("errors"))) {
       return List.of();
     }
+    List<?> results = answer.get("items") instanceof List<?> l ? l : List.of();
     List<String> again = new ArrayList<>();
-    JsonNode results = response.path("items");
     for (int i = 0; i < items.size(); i++) {
-      JsonNode result =
-          results.path(i).elements().hasNext() ? results.path(i).elements().next() : null;
-      int status = result == null ? 500 : result.path("status").asInt(500);
+      // each item is {"<action>": {"status": ..., "error": {...}}}
+      Map<?, ?> result = null;
+      if (i < results.size()
+          && results.get(i) instanceof Map<?, ?> item
+          && !item.isEmpty()
+          && item.values().iterator().next() instanceof Map<?, ?> r) {
+        result = r;
+      }
+      int status = result != null && result.get("status") instanceof Number n ? n.intValue() : 500;
       if (status == 429 || status >= 500) {
         again.add(items.get(i));
       } else if (status >= 300) {
@@ -119,7 +126,7 @@ final class ElasticsearchOutput implements Output {
             name(),
             settings.index(),
             status,
-            BackendClient.abbreviate(result.path("error").toString()));
+            BackendClient.abbreviate(String.valueOf(result.get("error"))));
       }
     }
     return again;

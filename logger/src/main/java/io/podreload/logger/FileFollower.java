@@ -65,6 +65,8 @@ final class FileFollower implements AutoCloseable {
   /** Files read to their end lately, so that a look for missed rotations never repeats one. */
   private final Deque<FileIdentity> finished = new ArrayDeque<>();
 
+  private long linesTaken;
+  private long bytesTaken;
   private boolean checkpointConsulted;
   private long lastGrowthNanos = System.nanoTime();
   private volatile long caughtUpNanos = System.nanoTime();
@@ -96,6 +98,20 @@ final class FileFollower implements AutoCloseable {
    * rotation and truncation. Returns true if anything happened (bytes taken or a switch).
    */
   boolean poll(Batch batch, int maxLines, int maxBytes) throws IOException {
+    try {
+      return read(batch, maxLines, maxBytes);
+    } finally {
+      // counted once per poll, not per line: a shared counter is an atomic update
+      if (linesTaken > 0) {
+        metrics.linesRead.increment(linesTaken);
+        metrics.bytesRead.increment(bytesTaken);
+        linesTaken = 0;
+        bytesTaken = 0;
+      }
+    }
+  }
+
+  private boolean read(Batch batch, int maxLines, int maxBytes) throws IOException {
     if (channel == null && !open()) {
       return false;
     }
@@ -244,8 +260,8 @@ final class FileFollower implements AutoCloseable {
     int used = length + terminator;
     bufStart += used;
     consumed += used;
-    metrics.linesRead.increment();
-    metrics.bytesRead.add(used);
+    linesTaken++;
+    bytesTaken += used;
   }
 
   // ---- which file ----

@@ -2,6 +2,7 @@ package io.podreload.logger;
 
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.env.Environment;
+import io.podreload.common.PrometheusRegistry;
 import jakarta.inject.Singleton;
 
 /** The settings, read once from the environment (LOGGER_* variables). */
@@ -13,7 +14,12 @@ public class LoggerFactoryBeans {
   }
 
   @Singleton
-  Metrics metrics() {
-    return new Metrics();
+  PrometheusRegistry registry() {
+    return PrometheusRegistry.withProcessMetrics();
+  }
+
+  @Singleton
+  Metrics metrics(PrometheusRegistry registry) {
+    return new Metrics(registry);
   }
 }

@@ -67,7 +67,7 @@ final class Pipeline implements Runnable {
     this.thread = new Thread(this, "pipeline-" + output.name());
     this.thread.setUncaughtExceptionHandler(
         (t, e) -> LOG.error("[{}] the pipeline thread died: {}", output.name(), e.toString(), e));
-    metrics.followers.addAll(followers);
+    followers.forEach(metrics::follow);
   }
 
   void start() {

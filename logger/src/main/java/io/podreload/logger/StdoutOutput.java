@@ -69,8 +69,8 @@ final class StdoutOutput implements Output {
       put(NEWLINE, 0, 1);
     }
     flush();
-    metrics.linesWritten.add(batch.count());
-    metrics.bytesWritten.add(bytes);
+    metrics.linesWritten.increment(batch.count());
+    metrics.bytesWritten.increment(bytes);
   }
 
   private void put(byte[] src, int from, int length) throws IOException {
