@@ -1,6 +1,5 @@
 package io.podreload.logger;
 
-import io.micronaut.context.ApplicationContext;
 import io.podreload.common.PrometheusRegistry;
 import io.podreload.common.SidecarLogging;
 import io.podreload.common.StatusHttpServer;
@@ -24,31 +23,25 @@ public final class Application {
   private Application() {}
 
   public static void main(String[] args) {
-    ApplicationContext context = null;
     try {
-      context = ApplicationContext.builder().banner(false).deduceEnvironment(false).start();
-      LoggerService service = context.getBean(LoggerService.class);
-      PrometheusRegistry registry = context.getBean(PrometheusRegistry.class);
-      int port = context.getBean(LoggerSettings.class).httpPort();
+      LoggerSettings settings = LoggerSettings.fromEnvironment();
+      PrometheusRegistry registry = PrometheusRegistry.withProcessMetrics();
+      LoggerService service = new LoggerService(settings, new Metrics(registry));
       StatusHttpServer server =
-          StatusHttpServer.start(port, "LOGGER_HTTP_PORT", routes(service, registry));
+          StatusHttpServer.start(
+              settings.httpPort(), "LOGGER_HTTP_PORT", routes(service, registry));
       service.start();
-      ApplicationContext started = context;
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
                   () -> {
                     service.stop();
                     server.close();
-                    started.close();
                   },
                   "shutdown"));
       LOG.info("/health and /prometheus on port {}", server.port());
     } catch (Exception e) {
       LOG.error("cannot start: {}", rootMessage(e));
-      if (context != null) {
-        context.close();
-      }
       System.exit(2);
     }
   }
@@ -98,7 +91,7 @@ public final class Application {
     }
   }
 
-  /** The innermost message that says what to fix: a bean's failure comes wrapped in context. */
+  /** The innermost message that says what to fix. */
   private static String rootMessage(Throwable e) {
     String message = e.getMessage();
     for (Throwable t = e; t != null; t = t.getCause()) {
