@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class FileFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FileFollower.class);
+  private static final int READ_BYTES = 64 * 1024;
 
   private final Path followed;
   private final CheckpointStore store;
@@ -35,7 +36,15 @@ final class FileFollower implements AutoCloseable {
   private final String output;
   private final int maxLine;
   private final long idleFlushNanos;
-  private final byte[] buf;
+
+  /**
+   * Read ahead: {@link #READ_BYTES} while lines are short, grown up to a whole over-long line (plus
+   * {@link #READ_BYTES}) when one comes, and shrunk back once it is out. Every output has a
+   * follower per file, so a buffer kept at its largest would multiply.
+   */
+  private byte[] buf = new byte[READ_BYTES];
+
+  private final int maxBuf;
   private int bufStart;
   private int bufEnd;
   private int scanFrom;
@@ -86,7 +95,7 @@ final class FileFollower implements AutoCloseable {
     this.output = output;
     this.maxLine = maxLine;
     this.idleFlushNanos = idleFlushNanos;
-    this.buf = new byte[maxLine + 64 * 1024];
+    this.maxBuf = maxLine + READ_BYTES;
   }
 
   Path followed() {
@@ -182,14 +191,24 @@ final class FileFollower implements AutoCloseable {
   // ---- reading and cutting lines ----
 
   private int fill() throws IOException {
+    if (bufStart == bufEnd && buf.length > READ_BYTES) {
+      buf = new byte[READ_BYTES]; // the long line is out
+      bufStart = 0;
+      bufEnd = 0;
+      scanFrom = 0;
+    }
     if (bufEnd == buf.length) {
       if (bufStart == 0) {
-        return 0; // full of one line; emitLines splits it
+        if (buf.length >= maxBuf) {
+          return 0; // full of one line; emitLines splits it
+        }
+        buf = Arrays.copyOf(buf, Math.min(maxBuf, buf.length * 2)); // a long line
+      } else {
+        System.arraycopy(buf, bufStart, buf, 0, bufEnd - bufStart);
+        scanFrom -= bufStart;
+        bufEnd -= bufStart;
+        bufStart = 0;
       }
-      System.arraycopy(buf, bufStart, buf, 0, bufEnd - bufStart);
-      scanFrom -= bufStart;
-      bufEnd -= bufStart;
-      bufStart = 0;
     }
     long position = readPosition();
     if (!finite && channel.size() < position) {
