@@ -78,7 +78,8 @@ final class LokiOutput implements Output {
     byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
     long backoff = 100;
     while (true) {
-      HttpResponse<String> response = client.post(pushUri, "application/json", bytes, stop);
+      HttpResponse<String> response =
+          client.post(pushUri, "application/json", bytes, bytes.length, stop);
       int status = response.statusCode();
       if (status / 100 == 2) {
         metrics.linesWritten.increment(batch.count());
