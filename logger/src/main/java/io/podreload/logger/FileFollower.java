@@ -233,8 +233,11 @@ final class FileFollower implements AutoCloseable {
   /** Moves complete lines (and pieces of over-long ones) into the batch. */
   private boolean emitLines(Batch batch, int maxLines, int maxBytes) {
     boolean any = false;
-    for (int i = Math.max(scanFrom, bufStart); i < bufEnd; i++) {
-      if (buf[i] == '\n') {
+    // the buffer and its end in locals: C1 (the only compiler) would load the fields every byte
+    byte[] b = buf;
+    int end = bufEnd;
+    for (int i = Math.max(scanFrom, bufStart); i < end; i++) {
+      if (b[i] == '\n') {
         while (i - bufStart > maxLine) {
           takePiece(batch);
         }
