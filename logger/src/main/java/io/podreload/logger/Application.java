@@ -1,6 +1,11 @@
 package io.podreload.logger;
 
-import io.micronaut.context.ApplicationContext;
+import io.podreload.common.PrometheusRegistry;
+import io.podreload.common.SidecarLogging;
+import io.podreload.common.StatusHttpServer;
+import io.podreload.common.StatusHttpServer.Answer;
+import java.util.Map;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,45 +14,89 @@ import org.slf4j.LoggerFactory;
  * saves the checkpoints and exits; a restart continues after the last line written.
  */
 public final class Application {
+  static {
+    SidecarLogging.fromEnvironment(); // before the first logger is made
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(Application.class);
 
   private Application() {}
 
   public static void main(String[] args) {
-    ApplicationContext context;
-    LoggerService service;
     try {
-      context = ApplicationContext.builder().banner(false).deduceEnvironment(false).start();
-      service = context.getBean(LoggerService.class);
-      StatusServer status = context.getBean(StatusServer.class);
-      int port = status.start();
+      LoggerSettings settings = LoggerSettings.fromEnvironment();
+      PrometheusRegistry registry = PrometheusRegistry.withProcessMetrics();
+      LoggerService service = new LoggerService(settings, new Metrics(registry));
+      StatusHttpServer server =
+          StatusHttpServer.start(
+              settings.httpPort(), "LOGGER_HTTP_PORT", routes(service, registry));
       service.start();
-      LOG.info("/health and /prometheus on port {}", port);
-    } catch (RuntimeException | java.io.IOException e) {
-      Throwable cause = e;
-      while (cause.getCause() != null && cause.getMessage() == null) {
-        cause = cause.getCause();
-      }
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    service.stop();
+                    server.close();
+                  },
+                  "shutdown"));
+      LOG.info("/health and /prometheus on port {}", server.port());
+    } catch (Exception e) {
       LOG.error("cannot start: {}", rootMessage(e));
       System.exit(2);
-      return;
     }
-    ApplicationContext started = context;
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  service.stop();
-                  started.close();
-                },
-                "shutdown"));
   }
 
-  /** The innermost message: Micronaut wraps a bean's failure in layers of context. */
+  private static Map<String, Supplier<Answer>> routes(
+      LoggerService service, PrometheusRegistry registry) {
+    return Map.of(
+        "/health", () -> health(service), "/prometheus", () -> Answer.prometheus(registry));
+  }
+
+  /** {@code {"status":"UP"|"DOWN","outputs":{"<output>":{healthy, down, lastError, files}}}}. */
+  static Answer health(LoggerService service) {
+    boolean up = service.healthy();
+    StringBuilder sb = new StringBuilder("{\"status\":\"").append(up ? "UP" : "DOWN");
+    sb.append("\",\"outputs\":{");
+    boolean first = true;
+    for (Pipeline p : service.pipelines()) {
+      sb.append(first ? "" : ",").append('"').append(p.name()).append("\":{\"healthy\":");
+      first = false;
+      sb.append(p.healthy()).append(",\"down\":");
+      quoted(sb, p.downReason());
+      sb.append(",\"lastError\":");
+      quoted(sb, p.lastError());
+      sb.append(",\"files\":[");
+      boolean firstFile = true;
+      for (FileFollower f : p.followers()) {
+        sb.append(firstFile ? "" : ",").append("{\"path\":");
+        firstFile = false;
+        quoted(sb, f.followed().toString());
+        sb.append(",\"bytesBehind\":").append(f.bytesBehind()).append(",\"problem\":");
+        quoted(sb, f.problem());
+        sb.append('}');
+      }
+      sb.append("]}");
+    }
+    sb.append("}}");
+    return new Answer(up ? 200 : 503, "application/json", sb.toString());
+  }
+
+  private static void quoted(StringBuilder sb, String s) {
+    if (s == null) {
+      sb.append("null");
+    } else {
+      sb.append('"');
+      Json.appendEscaped(sb, s);
+      sb.append('"');
+    }
+  }
+
+  /** The innermost message that says what to fix. */
   private static String rootMessage(Throwable e) {
     String message = e.getMessage();
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof IllegalArgumentException || t instanceof java.io.IOException) {
+      if (t.getMessage() != null
+          && (t instanceof IllegalArgumentException || t instanceof java.io.IOException)) {
         message = t.getMessage();
       }
     }

@@ -1,5 +1,6 @@
 package io.podreload.logger;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -45,8 +46,9 @@ final class BackendClient {
                             (u + ":" + password.orElse("")).getBytes(StandardCharsets.UTF_8)));
   }
 
-  /** The first answer that is neither 429 nor 5xx. */
-  HttpResponse<String> post(URI uri, String contentType, byte[] body, Output.StopSignal stop)
+  /** The first answer that is neither 429 nor 5xx; the body is {@code body[0..length)}. */
+  HttpResponse<String> post(
+      URI uri, String contentType, byte[] body, int length, Output.StopSignal stop)
       throws IOException, InterruptedException {
     long backoff = FIRST_BACKOFF_MS;
     while (true) {
@@ -56,7 +58,7 @@ final class BackendClient {
             HttpRequest.newBuilder(uri)
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+                .POST(publisher(body, length));
         authorization.ifPresent(a -> request.header("Authorization", a));
         HttpResponse<String> response =
             http.send(request.build(), HttpResponse.BodyHandlers.ofString());
@@ -70,6 +72,16 @@ final class BackendClient {
       retryAfter(problem, backoff, stop);
       backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
     }
+  }
+
+  /**
+   * The body as a stream of small buffers with its length: the JDK's byte array publisher copies
+   * the whole body first, a second copy of a batch on the heap.
+   */
+  private static HttpRequest.BodyPublisher publisher(byte[] body, int length) {
+    return HttpRequest.BodyPublishers.fromPublisher(
+        HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body, 0, length)),
+        length);
   }
 
   /** Counts a retry, logs why, sleeps the backoff (or gives up when stopping ran out of time). */

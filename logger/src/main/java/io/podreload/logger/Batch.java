@@ -34,7 +34,9 @@ final class Batch {
       sources = Arrays.copyOf(sources, n);
     }
     if (size + length > data.length) {
-      data = Arrays.copyOf(data, Math.max(data.length * 2, size + length));
+      // doubling, then by 1 MiB: a 4 MiB batch must not take an 8 MiB array
+      int more = Math.min(data.length, 1024 * 1024);
+      data = Arrays.copyOf(data, Math.max(data.length + more, size + length));
     }
     System.arraycopy(src, from, data, size, length);
     starts[count] = size;

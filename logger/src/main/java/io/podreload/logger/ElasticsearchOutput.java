@@ -1,14 +1,14 @@
 package io.podreload.logger;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.podreload.common.JsonTree;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +20,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ElasticsearchOutput implements Output {
   private static final Logger LOG = LoggerFactory.getLogger(ElasticsearchOutput.class);
-  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final LoggerSettings.ElasticsearchSettings settings;
   private final BackendClient client;
@@ -47,7 +46,8 @@ final class ElasticsearchOutput implements Output {
   @Override
   public void write(Batch batch, StopSignal stop) throws IOException, InterruptedException {
     String time = Instant.now().toString();
-    List<String> items = new ArrayList<>(batch.count());
+    // the request body is built once, in UTF-8, with the place of each item kept for a retry
+    BulkBody items = new BulkBody(batch.count(), batch.bytes() + batch.count() * 256);
     for (int i = 0; i < batch.count(); i++) {
       StringBuilder sb = new StringBuilder(batch.length(i) + 256);
       sb.append("{\"index\":{\"_index\":\"");
@@ -67,12 +67,12 @@ final class ElasticsearchOutput implements Output {
         sb.append(",\"split\":true");
       }
       sb.append("}\n");
-      items.add(sb.toString());
+      items.add(sb.toString().getBytes(StandardCharsets.UTF_8));
     }
     long backoff = 100;
-    while (!items.isEmpty()) {
-      byte[] body = String.join("", items).getBytes(StandardCharsets.UTF_8);
-      HttpResponse<String> response = client.post(bulkUri, "application/x-ndjson", body, stop);
+    while (items.count() > 0) {
+      HttpResponse<String> response =
+          client.post(bulkUri, "application/x-ndjson", items.data(), items.size(), stop);
       if (response.statusCode() / 100 != 2) {
         // 4xx for the whole request (auth, bad URL): nothing is written; keep the lines in the file
         client.retryAfter(
@@ -86,32 +86,41 @@ final class ElasticsearchOutput implements Output {
         backoff = Math.min(30_000, backoff * 2);
         continue;
       }
-      int sent = items.size();
-      long rejectedBefore = metrics.rejected.sum();
-      items = retryable(items, MAPPER.readTree(response.body()));
+      int sent = items.count();
+      int bytes = items.size();
+      double rejectedBefore = metrics.rejected.value();
+      items = retryable(items, JsonTree.parse(response.body().getBytes(StandardCharsets.UTF_8)));
       // stored = sent, less those to send again, less those refused for good
-      metrics.linesWritten.add(sent - items.size() - (metrics.rejected.sum() - rejectedBefore));
-      metrics.bytesWritten.add(body.length);
-      if (!items.isEmpty()) {
-        client.retryAfter(items.size() + " bulk items refused for now", backoff, stop);
+      metrics.linesWritten.increment(
+          sent - items.count() - (metrics.rejected.value() - rejectedBefore));
+      metrics.bytesWritten.increment(bytes);
+      if (items.count() > 0) {
+        client.retryAfter(items.count() + " bulk items refused for now", backoff, stop);
         backoff = Math.min(30_000, backoff * 2);
       }
     }
   }
 
   /** The items to send again; items refused for good are counted and logged. */
-  private List<String> retryable(List<String> items, JsonNode response) {
-    if (!response.path("errors").asBoolean(false)) {
-      return List.of();
+  private BulkBody retryable(BulkBody items, Object response) {
+    Map<?, ?> answer = response instanceof Map<?, ?> m ? m : Map.of();
+    if (!Boolean.TRUE.equals(answer.get("errors"))) {
+      return BulkBody.EMPTY;
     }
-    List<String> again = new ArrayList<>();
-    JsonNode results = response.path("items");
-    for (int i = 0; i < items.size(); i++) {
-      JsonNode result =
-          results.path(i).elements().hasNext() ? results.path(i).elements().next() : null;
-      int status = result == null ? 500 : result.path("status").asInt(500);
+    List<?> results = answer.get("items") instanceof List<?> l ? l : List.of();
+    BulkBody again = new BulkBody(items.count(), 1024);
+    for (int i = 0; i < items.count(); i++) {
+      // each item is {"<action>": {"status": ..., "error": {...}}}
+      Map<?, ?> result = null;
+      if (i < results.size()
+          && results.get(i) instanceof Map<?, ?> item
+          && !item.isEmpty()
+          && item.values().iterator().next() instanceof Map<?, ?> r) {
+        result = r;
+      }
+      int status = result != null && result.get("status") instanceof Number n ? n.intValue() : 500;
       if (status == 429 || status >= 500) {
-        again.add(items.get(i));
+        again.add(items, i);
       } else if (status >= 300) {
         metrics.rejected.increment();
         LOG.error(
@@ -119,9 +128,55 @@ final class ElasticsearchOutput implements Output {
             name(),
             settings.index(),
             status,
-            BackendClient.abbreviate(result.path("error").toString()));
+            BackendClient.abbreviate(String.valueOf(result.get("error"))));
       }
     }
     return again;
+  }
+
+  /** Bulk items (action and document lines) one after the other in UTF-8, each one's end kept. */
+  private static final class BulkBody {
+    static final BulkBody EMPTY = new BulkBody(0, 0);
+
+    private byte[] data;
+    private int size;
+    private final int[] ends;
+    private int count;
+
+    BulkBody(int items, int bytes) {
+      this.data = new byte[bytes];
+      this.ends = new int[items];
+    }
+
+    void add(byte[] item) {
+      add(item, 0, item.length);
+    }
+
+    /** Item {@code i} of {@code other}. */
+    void add(BulkBody other, int i) {
+      int start = i == 0 ? 0 : other.ends[i - 1];
+      add(other.data, start, other.ends[i] - start);
+    }
+
+    private void add(byte[] src, int from, int length) {
+      if (size + length > data.length) {
+        data = Arrays.copyOf(data, Math.max(size + length, data.length + (data.length >> 2)));
+      }
+      System.arraycopy(src, from, data, size, length);
+      size += length;
+      ends[count++] = size;
+    }
+
+    int count() {
+      return count;
+    }
+
+    byte[] data() {
+      return data;
+    }
+
+    int size() {
+      return size;
+    }
   }
 }

@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class FileFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FileFollower.class);
+  private static final int READ_BYTES = 64 * 1024;
 
   private final Path followed;
   private final CheckpointStore store;
@@ -35,7 +36,15 @@ final class FileFollower implements AutoCloseable {
   private final String output;
   private final int maxLine;
   private final long idleFlushNanos;
-  private final byte[] buf;
+
+  /**
+   * Read ahead: {@link #READ_BYTES} while lines are short, grown up to a whole over-long line (plus
+   * {@link #READ_BYTES}) when one comes, and shrunk back once it is out. Every output has a
+   * follower per file, so a buffer kept at its largest would multiply.
+   */
+  private byte[] buf = new byte[READ_BYTES];
+
+  private final int maxBuf;
   private int bufStart;
   private int bufEnd;
   private int scanFrom;
@@ -65,6 +74,8 @@ final class FileFollower implements AutoCloseable {
   /** Files read to their end lately, so that a look for missed rotations never repeats one. */
   private final Deque<FileIdentity> finished = new ArrayDeque<>();
 
+  private long linesTaken;
+  private long bytesTaken;
   private boolean checkpointConsulted;
   private long lastGrowthNanos = System.nanoTime();
   private volatile long caughtUpNanos = System.nanoTime();
@@ -84,7 +95,7 @@ final class FileFollower implements AutoCloseable {
     this.output = output;
     this.maxLine = maxLine;
     this.idleFlushNanos = idleFlushNanos;
-    this.buf = new byte[maxLine + 64 * 1024];
+    this.maxBuf = maxLine + READ_BYTES;
   }
 
   Path followed() {
@@ -96,6 +107,20 @@ final class FileFollower implements AutoCloseable {
    * rotation and truncation. Returns true if anything happened (bytes taken or a switch).
    */
   boolean poll(Batch batch, int maxLines, int maxBytes) throws IOException {
+    try {
+      return read(batch, maxLines, maxBytes);
+    } finally {
+      // counted once per poll, not per line: a shared counter is an atomic update
+      if (linesTaken > 0) {
+        metrics.linesRead.increment(linesTaken);
+        metrics.bytesRead.increment(bytesTaken);
+        linesTaken = 0;
+        bytesTaken = 0;
+      }
+    }
+  }
+
+  private boolean read(Batch batch, int maxLines, int maxBytes) throws IOException {
     if (channel == null && !open()) {
       return false;
     }
@@ -166,14 +191,24 @@ final class FileFollower implements AutoCloseable {
   // ---- reading and cutting lines ----
 
   private int fill() throws IOException {
+    if (bufStart == bufEnd && buf.length > READ_BYTES) {
+      buf = new byte[READ_BYTES]; // the long line is out
+      bufStart = 0;
+      bufEnd = 0;
+      scanFrom = 0;
+    }
     if (bufEnd == buf.length) {
       if (bufStart == 0) {
-        return 0; // full of one line; emitLines splits it
+        if (buf.length >= maxBuf) {
+          return 0; // full of one line; emitLines splits it
+        }
+        buf = Arrays.copyOf(buf, Math.min(maxBuf, buf.length * 2)); // a long line
+      } else {
+        System.arraycopy(buf, bufStart, buf, 0, bufEnd - bufStart);
+        scanFrom -= bufStart;
+        bufEnd -= bufStart;
+        bufStart = 0;
       }
-      System.arraycopy(buf, bufStart, buf, 0, bufEnd - bufStart);
-      scanFrom -= bufStart;
-      bufEnd -= bufStart;
-      bufStart = 0;
     }
     long position = readPosition();
     if (!finite && channel.size() < position) {
@@ -198,8 +233,11 @@ final class FileFollower implements AutoCloseable {
   /** Moves complete lines (and pieces of over-long ones) into the batch. */
   private boolean emitLines(Batch batch, int maxLines, int maxBytes) {
     boolean any = false;
-    for (int i = Math.max(scanFrom, bufStart); i < bufEnd; i++) {
-      if (buf[i] == '\n') {
+    // the buffer and its end in locals: C1 (the only compiler) would load the fields every byte
+    byte[] b = buf;
+    int end = bufEnd;
+    for (int i = Math.max(scanFrom, bufStart); i < end; i++) {
+      if (b[i] == '\n') {
         while (i - bufStart > maxLine) {
           takePiece(batch);
         }
@@ -244,8 +282,8 @@ final class FileFollower implements AutoCloseable {
     int used = length + terminator;
     bufStart += used;
     consumed += used;
-    metrics.linesRead.increment();
-    metrics.bytesRead.add(used);
+    linesTaken++;
+    bytesTaken += used;
   }
 
   // ---- which file ----

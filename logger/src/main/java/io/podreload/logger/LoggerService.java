@@ -1,7 +1,5 @@
 package io.podreload.logger;
 
-import io.micronaut.context.annotation.Bean;
-import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,8 +8,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Builds one pipeline per output (stdout always, backends when configured) and runs them. */
-@Singleton
-@Bean(preDestroy = "stop")
 public class LoggerService {
   private static final Logger LOG = LoggerFactory.getLogger(LoggerService.class);
 

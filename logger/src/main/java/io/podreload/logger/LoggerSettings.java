@@ -1,6 +1,5 @@
 package io.podreload.logger;
 
-import io.micronaut.core.value.PropertyResolver;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,11 +8,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
- * Everything the logger is told, read once at start-up from {@code logger.*} properties (the
- * environment variables {@code LOGGER_*}). Bad values fail start-up with a message naming the
- * variable.
+ * Everything the logger is told, read once at start-up from the environment variables {@code
+ * LOGGER_*} (or the same names as {@code logger.*} system properties, which win). Bad values fail
+ * start-up with a message naming the variable.
  */
 public record LoggerSettings(
     List<Path> files,
@@ -92,7 +92,17 @@ public record LoggerSettings(
         + loki.map(l -> l.url() + " labels=" + l.labels() + " " + l.batching()).orElse("off");
   }
 
-  public static LoggerSettings from(PropertyResolver p) {
+  /** The settings from the environment: {@code logger.state-dir} is {@code LOGGER_STATE_DIR}. */
+  public static LoggerSettings fromEnvironment() {
+    return from(
+        name -> {
+          String value = System.getProperty(name);
+          return Optional.ofNullable(value != null ? value : System.getenv(envName(name)));
+        });
+  }
+
+  /** The settings from {@code p}, which maps a property name to its value, if set. */
+  public static LoggerSettings from(Function<String, Optional<String>> p) {
     List<Path> files = new ArrayList<>();
     for (String f : string(p, "logger.files", "/var/log/app/access.log").split(",")) {
       if (!f.isBlank()) {
@@ -133,7 +143,7 @@ public record LoggerSettings(
                         batching(p, "logger.loki"))));
   }
 
-  private static Batching batching(PropertyResolver p, String prefix) {
+  private static Batching batching(Function<String, Optional<String>> p, String prefix) {
     return new Batching(
         integer(p, prefix + ".batch-lines", 1000, 1, 1_000_000),
         integer(p, prefix + ".batch-bytes", 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
@@ -170,15 +180,17 @@ public record LoggerSettings(
     return property.toUpperCase().replace('.', '_').replace('-', '_');
   }
 
-  private static Optional<String> optionalString(PropertyResolver p, String name) {
-    return p.getProperty(name, String.class).filter(s -> !s.isBlank()).map(String::trim);
+  private static Optional<String> optionalString(
+      Function<String, Optional<String>> p, String name) {
+    return p.apply(name).filter(s -> !s.isBlank()).map(String::trim);
   }
 
-  private static String string(PropertyResolver p, String name, String fallback) {
+  private static String string(Function<String, Optional<String>> p, String name, String fallback) {
     return optionalString(p, name).orElse(fallback);
   }
 
-  private static int integer(PropertyResolver p, String name, int fallback, int min, int max) {
+  private static int integer(
+      Function<String, Optional<String>> p, String name, int fallback, int min, int max) {
     String raw = string(p, name, Integer.toString(fallback));
     try {
       int value = Integer.parseInt(raw);
@@ -192,7 +204,7 @@ public record LoggerSettings(
     }
   }
 
-  static Duration duration(PropertyResolver p, String name, String fallback) {
+  static Duration duration(Function<String, Optional<String>> p, String name, String fallback) {
     String raw = string(p, name, fallback);
     try {
       return parseDuration(raw);

@@ -78,16 +78,17 @@ final class LokiOutput implements Output {
     byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
     long backoff = 100;
     while (true) {
-      HttpResponse<String> response = client.post(pushUri, "application/json", bytes, stop);
+      HttpResponse<String> response =
+          client.post(pushUri, "application/json", bytes, bytes.length, stop);
       int status = response.statusCode();
       if (status / 100 == 2) {
-        metrics.linesWritten.add(batch.count());
-        metrics.bytesWritten.add(bytes.length);
+        metrics.linesWritten.increment(batch.count());
+        metrics.bytesWritten.increment(bytes.length);
         return;
       }
       if (status == 400) {
         // Loki refuses these lines for good (too old, too long); sending again cannot help
-        metrics.rejected.add(batch.count());
+        metrics.rejected.increment(batch.count());
         LOG.error(
             "[{}] Loki refused {} lines for good: HTTP 400 {}",
             name(),

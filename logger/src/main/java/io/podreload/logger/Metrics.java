@@ -1,116 +1,102 @@
 package io.podreload.logger;
 
-import java.util.List;
+import io.podreload.common.PrometheusRegistry;
+import io.podreload.common.PrometheusRegistry.Counter;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
-import java.util.function.ToDoubleFunction;
 
-/** Counters per output, rendered in the Prometheus text format at {@code /prometheus}. */
+/**
+ * Counters per output, in the process's {@link PrometheusRegistry} (rendered at {@code
+ * /prometheus}), each labelled {@code output}; per followed file also {@code file}.
+ */
 public final class Metrics {
 
   /** What one output (stdout or a backend) has done, and how far behind its files it is. */
   public static final class OutputMetrics {
     final String output;
-    final LongAdder linesRead = new LongAdder();
-    final LongAdder bytesRead = new LongAdder();
-    final LongAdder linesWritten = new LongAdder();
-    final LongAdder bytesWritten = new LongAdder();
-    final LongAdder rotations = new LongAdder();
-    final LongAdder truncations = new LongAdder();
-    final LongAdder longLines = new LongAdder();
-    final LongAdder retries = new LongAdder();
-    final LongAdder rejected = new LongAdder();
-    final LongAdder lostFiles = new LongAdder();
-    final LongAdder checkpointErrors = new LongAdder();
+    final Counter linesRead;
+    final Counter bytesRead;
+    final Counter linesWritten;
+    final Counter bytesWritten;
+    final Counter rotations;
+    final Counter truncations;
+    final Counter longLines;
+    final Counter retries;
+    final Counter rejected;
+    final Counter lostFiles;
+    final Counter checkpointErrors;
     final AtomicLong queueDepth = new AtomicLong();
-    final List<FileFollower> followers = new CopyOnWriteArrayList<>();
+    private final PrometheusRegistry registry;
 
-    OutputMetrics(String output) {
+    OutputMetrics(PrometheusRegistry registry, String output) {
+      this.registry = registry;
       this.output = output;
+      linesRead = counter("logger_lines_read", "Lines read from followed files");
+      bytesRead = counter("logger_bytes_read", "Bytes read from followed files");
+      linesWritten = counter("logger_lines_written", "Lines written by the output");
+      bytesWritten = counter("logger_bytes_written", "Bytes written by the output");
+      rotations = counter("logger_rotations", "Files rotated away (rename/delete)");
+      truncations = counter("logger_truncations", "Files truncated in place");
+      longLines = counter("logger_long_lines", "Lines split for exceeding the limit");
+      retries = counter("logger_retries", "Backend requests retried");
+      rejected = counter("logger_rejected_lines", "Lines the backend refused");
+      lostFiles = counter("logger_lost_files", "Rotated files removed before they were read");
+      checkpointErrors = counter("logger_checkpoint_errors", "Damaged or unsaved");
+      registry.gauge(
+          "logger_queue_depth",
+          "Lines read but not yet written by the output",
+          queueDepth::get,
+          "output",
+          output);
+    }
+
+    private Counter counter(String name, String help) {
+      return registry.counter(name, help, "output", output);
+    }
+
+    /** How far behind {@code follower}'s file this output is, as gauges. */
+    void follow(FileFollower follower) {
+      String file = follower.followed().toString();
+      registry.gauge(
+          "logger_bytes_behind",
+          "Bytes in the files not yet written",
+          follower::bytesBehind,
+          "output",
+          output,
+          "file",
+          file);
+      registry.gauge(
+          "logger_lag_seconds",
+          "Seconds since the output last caught up",
+          follower::lagSeconds,
+          "output",
+          output,
+          "file",
+          file);
     }
 
     public long linesWritten() {
-      return linesWritten.sum();
+      return (long) linesWritten.value();
     }
 
     public long rejected() {
-      return rejected.sum();
+      return (long) rejected.value();
     }
   }
 
+  private final PrometheusRegistry registry;
   private final Map<String, OutputMetrics> outputs = new ConcurrentHashMap<>();
 
+  public Metrics(PrometheusRegistry registry) {
+    this.registry = registry;
+  }
+
   public OutputMetrics forOutput(String name) {
-    return outputs.computeIfAbsent(name, OutputMetrics::new);
+    return outputs.computeIfAbsent(name, n -> new OutputMetrics(registry, n));
   }
 
-  public String prometheus() {
-    StringBuilder sb = new StringBuilder(4096);
-    counter(sb, "logger_lines_read_total", "Lines read from followed files", m -> m.linesRead);
-    counter(sb, "logger_bytes_read_total", "Bytes read from followed files", m -> m.bytesRead);
-    counter(sb, "logger_lines_written_total", "Lines written by the output", m -> m.linesWritten);
-    counter(sb, "logger_bytes_written_total", "Bytes written by the output", m -> m.bytesWritten);
-    counter(sb, "logger_rotations_total", "Files rotated away (rename/delete)", m -> m.rotations);
-    counter(sb, "logger_truncations_total", "Files truncated in place", m -> m.truncations);
-    counter(sb, "logger_long_lines_total", "Lines split for exceeding the limit", m -> m.longLines);
-    counter(sb, "logger_retries_total", "Backend requests retried", m -> m.retries);
-    counter(sb, "logger_rejected_lines_total", "Lines the backend refused", m -> m.rejected);
-    counter(
-        sb,
-        "logger_lost_files_total",
-        "Rotated files removed before they were read",
-        m -> m.lostFiles);
-    counter(sb, "logger_checkpoint_errors_total", "Damaged or unsaved", m -> m.checkpointErrors);
-    header(sb, "logger_queue_depth", "Lines read but not yet written by the output", "gauge");
-    for (OutputMetrics m : outputs.values()) {
-      sb.append("logger_queue_depth{output=\"")
-          .append(m.output)
-          .append("\"} ")
-          .append(m.queueDepth.get())
-          .append('\n');
-    }
-    perFile(sb, "logger_bytes_behind", "Bytes in the files not yet written", f -> f.bytesBehind());
-    perFile(
-        sb, "logger_lag_seconds", "Seconds since the output last caught up", f -> f.lagSeconds());
-    return sb.toString();
-  }
-
-  private void counter(
-      StringBuilder sb, String name, String help, Function<OutputMetrics, LongAdder> value) {
-    header(sb, name, help, "counter");
-    for (OutputMetrics m : outputs.values()) {
-      sb.append(name)
-          .append("{output=\"")
-          .append(m.output)
-          .append("\"} ")
-          .append(value.apply(m).sum())
-          .append('\n');
-    }
-  }
-
-  private void perFile(
-      StringBuilder sb, String name, String help, ToDoubleFunction<FileFollower> value) {
-    header(sb, name, help, "gauge");
-    for (OutputMetrics m : outputs.values()) {
-      for (FileFollower f : m.followers) {
-        sb.append(name)
-            .append("{output=\"")
-            .append(m.output)
-            .append("\",file=\"")
-            .append(Json.escape(f.followed().toString()))
-            .append("\"} ")
-            .append(value.applyAsDouble(f))
-            .append('\n');
-      }
-    }
-  }
-
-  private static void header(StringBuilder sb, String name, String help, String type) {
-    sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+  public PrometheusRegistry registry() {
+    return registry;
   }
 }

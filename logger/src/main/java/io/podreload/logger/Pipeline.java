@@ -67,7 +67,7 @@ final class Pipeline implements Runnable {
     this.thread = new Thread(this, "pipeline-" + output.name());
     this.thread.setUncaughtExceptionHandler(
         (t, e) -> LOG.error("[{}] the pipeline thread died: {}", output.name(), e.toString(), e));
-    metrics.followers.addAll(followers);
+    followers.forEach(metrics::follow);
   }
 
   void start() {
@@ -157,8 +157,10 @@ final class Pipeline implements Runnable {
           }
         }
         boolean idle = !progress && batch.count() == 0;
+        // at most one save (an fsync per file) per LOGGER_CHECKPOINT_INTERVAL, also when lines
+        // trickle in; the last one on the way out
         if (batch.count() == 0
-            && (idle || stopping || System.nanoTime() - lastCheckpoint >= checkpointNanos)) {
+            && (stopping || System.nanoTime() - lastCheckpoint >= checkpointNanos)) {
           saveCheckpoints();
           lastCheckpoint = System.nanoTime();
         }

@@ -11,12 +11,13 @@ import java.time.Instant;
 final class StdoutOutput implements Output {
   private static final byte[] MARKER = SPLIT_MARKER.getBytes(StandardCharsets.UTF_8);
   private static final byte[] NEWLINE = {'\n'};
+  // A batch of 256 KiB: each write to the pipe is large enough, and what is held stays small.
   private static final LoggerSettings.Batching BATCHING =
-      new LoggerSettings.Batching(16 * 1024, 1024 * 1024, java.time.Duration.ZERO);
+      new LoggerSettings.Batching(16 * 1024, 256 * 1024, java.time.Duration.ZERO);
 
   private final OutputStream out;
   private final LoggerSettings.Format format;
-  private final byte[] buffer = new byte[256 * 1024];
+  private final byte[] buffer = new byte[64 * 1024]; // a pipe holds 64 KiB
   private final Metrics.OutputMetrics metrics;
   private int used;
 
@@ -69,8 +70,8 @@ final class StdoutOutput implements Output {
       put(NEWLINE, 0, 1);
     }
     flush();
-    metrics.linesWritten.add(batch.count());
-    metrics.bytesWritten.add(bytes);
+    metrics.linesWritten.increment(batch.count());
+    metrics.bytesWritten.increment(bytes);
   }
 
   private void put(byte[] src, int from, int length) throws IOException {
