@@ -69,12 +69,23 @@ free_port() {
 
 # wait_http URL PID [SECONDS]: waits until URL answers 2xx; fails if PID dies first.
 wait_http() {
-  local url=$1 pid=$2 deadline=$(( $(date +%s) + ${3:-60} ))
+  local url=$1 pid=$2 deadline=$(( SECONDS + ${3:-60} )) pause
+  local hostport=${url#http://}; hostport=${hostport%%/*}
+  # Until the port accepts: bash's own /dev/tcp, its clock and a read that times out, no process
+  # started (a curl, date and sleep every 5 ms take CPU from the JVM whose start is measured).
+  exec {pause}<> <(:)
+  until { exec 9<>"/dev/tcp/${hostport%:*}/${hostport#*:}"; } 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || die "process $pid died before $url answered"
+    [ "$SECONDS" -lt "$deadline" ] || die "$url did not answer in time"
+    read -r -t 0.005 -u "$pause" || true
+  done
+  exec 9<&- 9>&-
   until curl -fsS -o /dev/null "$url" 2>/dev/null; do
     kill -0 "$pid" 2>/dev/null || die "process $pid died before $url answered"
-    [ "$(date +%s)" -lt "$deadline" ] || die "$url did not answer in time"
-    sleep 0.005
+    [ "$SECONDS" -lt "$deadline" ] || die "$url did not answer in time"
+    read -r -t 0.005 -u "$pause" || true
   done
+  exec {pause}<&-
 }
 
 now_us() { echo $(( $(date +%s%N) / 1000 )); }
