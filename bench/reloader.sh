@@ -17,8 +17,8 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 latency() { bench_java reloader/target/reloader.jar ReloaderLatency "$@"; }
 
-start_reloader() { # dir status marker -> sets rpid, rport
-  rport=$(free_port)
+start_reloader() { # dir status marker [port] -> sets rpid, rport
+  rport=${4:-$(free_port)}
   RELOADER_HTTP_PORT=$rport RELOADER_VOLUME_DIRS=$1 RELOADER_STATUS_FILE=$2 \
     RELOADER_TARGET_CMDLINE="$3" ${JAVA_CMD_OVERRIDE:-$(java_cmd reloader)} > "$work/reloader.out" 2>&1 &
   rpid=$!; pids+=("$rpid")
@@ -26,10 +26,11 @@ start_reloader() { # dir status marker -> sets rpid, rport
 
 # Start-up and RSS as the image runs it (with the CDS archive its build makes) and without one.
 startup() { # label java-command -> appends to starts_<label>, rss_<label>
-  local label=$1 cmd=$2 t0 start
+  local label=$1 cmd=$2 t0 start port
   mkdir -p "$work/idle"
+  port=$(free_port) # before the clock starts: python's own start is no part of the reloader's
   t0=$(now_us)
-  JAVA_CMD_OVERRIDE=$cmd start_reloader "$work/idle" "$work/idle.json" "no-such-target-$$"
+  JAVA_CMD_OVERRIDE=$cmd start_reloader "$work/idle" "$work/idle.json" "no-such-target-$$" "$port"
   wait_http "http://127.0.0.1:$rport/health" "$rpid"
   start=$(( ($(now_us) - t0) / 1000 ))
   sleep 12 # past the native heap trimming's first rounds (every 5 s): the steady footprint
@@ -49,6 +50,7 @@ mkdir -p "$work/signal"
 start_reloader "$work/signal" "$work/signal.json" 'bench/sigtarget.py'
 wait_http "http://127.0.0.1:$rport/health" "$rpid"
 mapfile -t sig < <(latency signal "$work/signal" "$work/signal.json" "$SWAPS")
+sleep 12 # the reloader's first quiet tick after reloads (every 5 s) gives the heap back
 rss_busy=$(rss_mib "$rpid")
 kill "$rpid"; wait "$rpid" 2>/dev/null || true
 
@@ -82,5 +84,5 @@ the config dir swapped the way the kubelet does it (a new \`..data\` renamed ove
 | same, without a CDS archive | $(median "${starts_plain[@]}") ms | | |
 | RSS idle, 12 s after start, with the CDS archive | $(median "${rss_cds[@]}") MiB | ≤ 64 MiB | $(verdict "$(median "${rss_cds[@]}")" "<=" 64) |
 | same, without a CDS archive | $(median "${rss_plain[@]}") MiB | | |
-| RSS after $SWAPS signalled reloads (no CDS archive) | $rss_busy MiB | ≤ 64 MiB | $(verdict "$rss_busy" "<=" 64) |
+| RSS 12 s after $SWAPS signalled reloads (no CDS archive) | $rss_busy MiB | ≤ 64 MiB | $(verdict "$rss_busy" "<=" 64) |
 EOF2

@@ -61,6 +61,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private Duration retryDelay = FIRST_RETRY;
   private TriggerException.Reason lastSignalError;
   private Instant nextTargetCheck = Instant.MIN;
+  private boolean reloadedSinceCollection;
   private Instant startingSince;
   private boolean startingSlowReported;
 
@@ -141,13 +142,28 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
       try {
         if (batch.isEmpty()) {
           checkTarget();
+          giveBackHeap();
         } else {
           reload(batch);
+          reloadedSinceCollection = true;
         }
       } catch (RuntimeException e) {
         LOG.error("reload failed unexpectedly; retrying: {}", e.toString(), e);
         requeue(batch);
       }
+    }
+  }
+
+  /**
+   * On the first quiet tick after reloads, one full collection: the heap that a burst grew (a large
+   * ConfigMap, many reloads) shrinks back and is returned to the system, which the serial collector
+   * does only after a full collection (jvm.options sets how much free heap it keeps). Without it
+   * the reloader would stay at its peak size until the old generation fills up.
+   */
+  private void giveBackHeap() {
+    if (reloadedSinceCollection) {
+      reloadedSinceCollection = false;
+      System.gc();
     }
   }
 
