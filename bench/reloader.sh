@@ -47,7 +47,7 @@ done
 
 log "swap to signal delivered ($SWAPS swaps)"
 mkdir -p "$work/signal"
-start_reloader "$work/signal" "$work/signal.json" 'bench/sigtarget.py'
+JAVA_CMD_OVERRIDE=$cds_cmd start_reloader "$work/signal" "$work/signal.json" 'bench/sigtarget.py'
 wait_http "http://127.0.0.1:$rport/health" "$rpid"
 mapfile -t sig < <(latency signal "$work/signal" "$work/signal.json" "$SWAPS")
 sleep 12 # the reloader's first quiet tick after reloads (every 5 s) gives the heap back
@@ -60,7 +60,7 @@ aport=$(free_port)
 MICRONAUT_SERVER_PORT=$aport APP_CONFIG_DIRS=$work/served APP_STATUS_FILE=$work/served.json \
   APP_ACCESS_LOG=$work/access.log $(java_cmd app) "-Dbench=$work" > "$work/app.out" 2>&1 &
 apid=$!; pids+=("$apid")
-start_reloader "$work/served" "$work/served.json" "-Dbench=$work"
+JAVA_CMD_OVERRIDE=$cds_cmd start_reloader "$work/served" "$work/served.json" "-Dbench=$work"
 wait_http "http://127.0.0.1:$aport/health" "$apid"
 wait_http "http://127.0.0.1:$rport/health" "$rpid"
 latency served "$work/served" "$aport" 10 > /dev/null # warm-up
@@ -70,7 +70,8 @@ ms() { us_to_ms "$(percentile "$1" "${@:2}")"; }
 cat <<EOF2
 ## Reloader
 
-\`bench/reloader.sh\`: the reloader run as \`$(java_cmd reloader | sed "s|$BENCH_ROOT/||g")\`,
+\`bench/reloader.sh\`: the reloader run as \`$(java_cmd reloader | sed "s|$BENCH_ROOT/||g")\` with the
+class-data-sharing archive its image ships (\`bin/cds-archive\`, kept in target/bench-cds) except where said,
 the config dir swapped the way the kubelet does it (a new \`..data\` renamed over the old).
 
 | measure | p50 | p95 | max | goal | |
@@ -84,5 +85,5 @@ the config dir swapped the way the kubelet does it (a new \`..data\` renamed ove
 | same, without a CDS archive | $(median "${starts_plain[@]}") ms | | |
 | RSS idle, 12 s after start, with the CDS archive | $(median "${rss_cds[@]}") MiB | ≤ 64 MiB | $(verdict "$(median "${rss_cds[@]}")" "<=" 64) |
 | same, without a CDS archive | $(median "${rss_plain[@]}") MiB | | |
-| RSS 12 s after $SWAPS signalled reloads (no CDS archive) | $rss_busy MiB | ≤ 64 MiB | $(verdict "$rss_busy" "<=" 64) |
+| RSS 12 s after $SWAPS signalled reloads | $rss_busy MiB | ≤ 64 MiB | $(verdict "$rss_busy" "<=" 64) |
 EOF2
