@@ -62,6 +62,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private TriggerException.Reason lastSignalError;
   private Instant nextTargetCheck = Instant.MIN;
   private boolean reloadedSinceCollection;
+  private long acknowledgedPid = -1;
   private Instant startingSince;
   private boolean startingSlowReported;
 
@@ -208,9 +209,19 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     if (status.isEmpty() || !targets.contains(status.get().pid())) {
       return false;
     }
-    Optional<Instant> started = processes.startedAt(status.get().pid());
+    long pid = status.get().pid();
+    if (pid == acknowledgedPid) {
+      // Checked once for this process: it is still running (a target), so its pid is its own.
+      return true;
+    }
+    Optional<Instant> started = processes.startedAt(pid);
     try {
-      return started.isEmpty() || !Instant.parse(status.get().at()).isBefore(started.get());
+      boolean acknowledged =
+          started.isEmpty() || !Instant.parse(status.get().at()).isBefore(started.get());
+      if (acknowledged) {
+        acknowledgedPid = pid;
+      }
+      return acknowledged;
     } catch (RuntimeException e) {
       return false;
     }
