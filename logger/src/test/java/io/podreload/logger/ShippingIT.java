@@ -55,8 +55,13 @@ class ShippingIT {
                       .containsEntry("job", "app")
                       .containsEntry("env", "test")
                       .containsEntry("filename", log.toString()));
-      assertThat(logger.get("/prometheus"))
-          .contains("logger_lines_written_total{output=\"loki\"} 3000");
+      // Counted once the logger has read the answer, which may come after the fake has the lines.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(logger.get("/prometheus"))
+                      .contains("logger_lines_written_total{output=\"loki\"} 3000"));
     }
   }
 
@@ -89,8 +94,12 @@ class ShippingIT {
             .atMost(Duration.ofSeconds(90))
             .pollInterval(Duration.ofMillis(500))
             .until(() -> count(base, "access-it") == 2000);
-        assertThat(logger.get("/prometheus"))
-            .contains("logger_lines_written_total{output=\"elasticsearch\"} 2000");
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () ->
+                    assertThat(logger.get("/prometheus"))
+                        .contains("logger_lines_written_total{output=\"elasticsearch\"} 2000"));
         // SIGTERM and a restart send nothing twice (documents also carry file@offset ids)
         assertThat(logger.terminate()).isEqualTo(LoggerProcess.EXIT_ON_SIGTERM);
       }
