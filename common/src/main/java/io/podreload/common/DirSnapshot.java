@@ -8,20 +8,46 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The config files of one directory at one moment, sorted by name.
- *
- * @param dir the directory as configured (not resolved through {@code ..data})
- * @param present false when the directory does not exist (it is then skipped, not an error)
- * @param files the config files, sorted by name
+ * The config files of one directory at one moment, sorted by name, and their content hash. The hash
+ * is computed once: the reloader compares it on the signal's path and the app reports it on every
+ * reload.
  */
-public record DirSnapshot(Path dir, boolean present, List<ConfigFile> files) {
+public final class DirSnapshot {
 
-  public DirSnapshot {
-    files = List.copyOf(files);
+  private final Path dir;
+  private final boolean present;
+  private final List<ConfigFile> files;
+  private final String hash;
+
+  /**
+   * @param dir the directory as configured (not resolved through {@code ..data})
+   * @param present false when the directory does not exist (it is then skipped, not an error)
+   * @param files the config files, sorted by name
+   */
+  public DirSnapshot(Path dir, boolean present, List<ConfigFile> files) {
+    this.dir = dir;
+    this.present = present;
+    this.files = List.copyOf(files);
+    this.hash = hashOf(this.files);
   }
 
   public static DirSnapshot missing(Path dir) {
     return new DirSnapshot(dir, false, List.of());
+  }
+
+  /** The directory as configured. */
+  public Path dir() {
+    return dir;
+  }
+
+  /** Whether the directory exists. */
+  public boolean present() {
+    return present;
+  }
+
+  /** The config files, sorted by name. */
+  public List<ConfigFile> files() {
+    return files;
   }
 
   /**
@@ -30,6 +56,10 @@ public record DirSnapshot(Path dir, boolean present, List<ConfigFile> files) {
    * compares it with the hash of what it saw, to confirm the app loaded that content.
    */
   public String hash() {
+    return hash;
+  }
+
+  private static String hashOf(List<ConfigFile> files) {
     MessageDigest digest = sha256();
     for (ConfigFile file : files) {
       update(digest, file.name().getBytes(StandardCharsets.UTF_8));
@@ -79,5 +109,13 @@ public record DirSnapshot(Path dir, boolean present, List<ConfigFile> files) {
 
   private static String shortHex(byte[] digest) {
     return HexFormat.of().formatHex(digest, 0, 8);
+  }
+
+  @Override
+  public String toString() {
+    return "DirSnapshot["
+        + dir
+        + (present ? ", " + files.size() + " files, " + hash : ", missing")
+        + "]";
   }
 }

@@ -101,7 +101,7 @@ class ReloaderWithRealProcessesTest {
     pod.start(
         List.of(
             java(),
-            "-Xmx64m",
+            "@" + Path.of("jvm.options").toAbsolutePath(), // the flags the reloader ships with
             "-cp",
             System.getProperty("java.class.path"),
             Application.class.getName()),
@@ -241,7 +241,7 @@ class ReloaderWithRealProcessesTest {
     command.addAll(
         List.of(
             java(),
-            "-Xmx64m",
+            "@" + Path.of("jvm.options").toAbsolutePath(), // the flags the reloader ships with
             "-cp",
             System.getProperty("java.class.path"),
             Application.class.getName()));
