@@ -93,6 +93,14 @@ now_us() { echo $(( $(date +%s%N) / 1000 )); }
 # rss_mib PID: resident set size in MiB (one decimal).
 rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
+# cpu_percent PID SECONDS: the share of one CPU that PID used over the next SECONDS.
+cpu_percent() {
+  local ticks hz=$(getconf CLK_TCK) before after
+  ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  before=$(ticks "$1"); sleep "$2"; after=$(ticks "$1")
+  awk -v t=$((after - before)) -v hz="$hz" -v s="$2" 'BEGIN {printf "%.2f", 100 * t / hz / s}'
+}
+
 # median N...: the median of integer or decimal numbers.
 median() { percentile 50 "$@"; }
 

@@ -52,6 +52,7 @@ wait_http "http://127.0.0.1:$rport/health" "$rpid"
 mapfile -t sig < <(latency signal "$work/signal" "$work/signal.json" "$SWAPS")
 sleep 12 # the reloader's first quiet tick after reloads (every 5 s) gives the heap back
 rss_busy=$(rss_mib "$rpid")
+cpu_idle=$(cpu_percent "$rpid" 30) # no change, a target that runs: the watch and the timers only
 kill "$rpid"; wait "$rpid" 2>/dev/null || true
 
 log "swap to served by the app ($SWAPS swaps)"
@@ -86,4 +87,5 @@ the config dir swapped the way the kubelet does it (a new \`..data\` renamed ove
 | RSS idle, 12 s after start, with the CDS archive | $(median "${rss_cds[@]}") MiB | ≤ 64 MiB | $(verdict "$(median "${rss_cds[@]}")" "<=" 64) |
 | same, without a CDS archive | $(median "${rss_plain[@]}") MiB | | |
 | RSS 12 s after $SWAPS signalled reloads | $rss_busy MiB | ≤ 64 MiB | $(verdict "$rss_busy" "<=" 64) |
+| CPU while idle (30 s after those reloads, no change) | $cpu_idle % of a core | near zero | |
 EOF2
