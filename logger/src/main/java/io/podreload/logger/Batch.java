@@ -4,13 +4,16 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * Lines read but not yet written, in one reusable buffer. A line is stored without its newline;
- * {@link #isSplit} marks a piece of an over-long line that continues in the next one.
+ * Lines read but not yet written, in one reusable buffer. Each line is stored followed by a newline
+ * (also a last line that had none in its file), so that the buffer is the batch's raw text and raw
+ * stdout writes it in one call; {@link #length} leaves the newline out. {@link #isSplit} marks a
+ * piece of an over-long line that continues in the next one.
  */
 final class Batch {
   private byte[] data = new byte[64 * 1024];
   private int size;
   private int count;
+  private int splitCount;
   private int[] starts = new int[1024];
   private int[] lengths = new int[1024];
   private long[] offsets = new long[1024];
@@ -33,25 +36,30 @@ final class Batch {
       files = Arrays.copyOf(files, n);
       sources = Arrays.copyOf(sources, n);
     }
-    if (size + length > data.length) {
+    if (size + length + 1 > data.length) {
       // doubling, then by 1 MiB: a 4 MiB batch must not take an 8 MiB array
       int more = Math.min(data.length, 1024 * 1024);
-      data = Arrays.copyOf(data, Math.max(data.length + more, size + length));
+      data = Arrays.copyOf(data, Math.max(data.length + more, size + length + 1));
     }
     System.arraycopy(src, from, data, size, length);
+    data[size + length] = '\n';
     starts[count] = size;
     lengths[count] = length;
     offsets[count] = offset;
     split[count] = isSplit;
     files[count] = file;
     sources[count] = source;
-    size += length;
+    size += length + 1;
     count++;
+    if (isSplit) {
+      splitCount++;
+    }
   }
 
   void clear() {
     size = 0;
     count = 0;
+    splitCount = 0;
     Arrays.fill(files, null);
     Arrays.fill(sources, null);
     if (data.length > 4 * 1024 * 1024) {
@@ -63,15 +71,21 @@ final class Batch {
     return count;
   }
 
-  /** Bytes of line content held (newlines not counted). */
+  /** Bytes held: the lines and a newline after each. */
   int bytes() {
     return size;
+  }
+
+  /** How many of the lines are pieces of an over-long line. */
+  int splitCount() {
+    return splitCount;
   }
 
   long ageNanos() {
     return count == 0 ? 0 : System.nanoTime() - firstAddedNanos;
   }
 
+  /** The lines, each followed by a newline, from 0 to {@link #bytes}. */
   byte[] data() {
     return data;
   }

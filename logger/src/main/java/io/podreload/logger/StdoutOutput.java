@@ -45,29 +45,35 @@ final class StdoutOutput implements Output {
   public void write(Batch batch, StopSignal stopping) throws IOException {
     used = 0; // after a failed write, the whole batch is written again
     long bytes = 0;
-    String time = format == LoggerSettings.Format.JSON ? Instant.now().toString() : null;
-    for (int i = 0; i < batch.count(); i++) {
-      if (format == LoggerSettings.Format.RAW) {
-        put(batch.data(), batch.start(i), batch.length(i));
-        if (batch.isSplit(i)) {
-          put(MARKER, 0, MARKER.length);
+    if (format == LoggerSettings.Format.RAW && batch.splitCount() == 0) {
+      // The batch's buffer is its raw text, a newline after each line: one write.
+      out.write(batch.data(), 0, batch.bytes());
+      bytes = batch.bytes();
+    } else {
+      String time = format == LoggerSettings.Format.JSON ? Instant.now().toString() : null;
+      for (int i = 0; i < batch.count(); i++) {
+        if (format == LoggerSettings.Format.RAW) {
+          put(batch.data(), batch.start(i), batch.length(i));
+          if (batch.isSplit(i)) {
+            put(MARKER, 0, MARKER.length);
+          }
+          bytes += batch.length(i) + 1;
+        } else {
+          StringBuilder sb = new StringBuilder(batch.length(i) + 128);
+          sb.append("{\"time\":\"").append(time).append("\",\"file\":\"");
+          Json.appendEscaped(sb, batch.file(i).toString());
+          sb.append("\",\"offset\":").append(batch.offset(i)).append(",\"line\":");
+          Json.appendString(sb, batch.data(), batch.start(i), batch.length(i));
+          if (batch.isSplit(i)) {
+            sb.append(",\"split\":true");
+          }
+          sb.append('}');
+          byte[] json = sb.toString().getBytes(StandardCharsets.UTF_8);
+          put(json, 0, json.length);
+          bytes += json.length + 1;
         }
-        bytes += batch.length(i) + 1;
-      } else {
-        StringBuilder sb = new StringBuilder(batch.length(i) + 128);
-        sb.append("{\"time\":\"").append(time).append("\",\"file\":\"");
-        Json.appendEscaped(sb, batch.file(i).toString());
-        sb.append("\",\"offset\":").append(batch.offset(i)).append(",\"line\":");
-        Json.appendString(sb, batch.data(), batch.start(i), batch.length(i));
-        if (batch.isSplit(i)) {
-          sb.append(",\"split\":true");
-        }
-        sb.append('}');
-        byte[] json = sb.toString().getBytes(StandardCharsets.UTF_8);
-        put(json, 0, json.length);
-        bytes += json.length + 1;
+        put(NEWLINE, 0, 1);
       }
-      put(NEWLINE, 0, 1);
     }
     flush();
     metrics.linesWritten.increment(batch.count());
