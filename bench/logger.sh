@@ -44,11 +44,22 @@ run() { # name file command...
   echo "$(( t1 - t0 )) $peak"
 }
 
-log "tail -n +1 -F"
-read -r tail_us _ < <(run tail "$work/tail.log" tail -n +1 -F "$work/tail.log")
-log "the logger"
-read -r logger_us logger_rss < <(run logger "$work/logger.log" env LOGGER_FILES="$work/logger.log" \
-  LOGGER_STATE_DIR="$work/state" LOGGER_HTTP_PORT="$(free_port)" $(java_cmd logger))
+# Three rounds, tail and the logger one after the other in each: the medians are compared.
+ROUNDS=${BENCH_ROUNDS:-3}
+tail_runs=() logger_runs=() logger_rss=0
+for round in $(seq "$ROUNDS"); do
+  log "round $round: tail -n +1 -F"
+  rm -f "$work"/*.done
+  read -r us _ < <(run tail "$work/tail$round.log" tail -n +1 -F "$work/tail$round.log")
+  tail_runs+=("$us")
+  log "round $round: the logger"
+  read -r us rss < <(run logger "$work/logger$round.log" env LOGGER_FILES="$work/logger$round.log" \
+    LOGGER_STATE_DIR="$work/state$round" LOGGER_HTTP_PORT="$(free_port)" $(java_cmd logger))
+  logger_runs+=("$us")
+  logger_rss=$(awk -v a="$logger_rss" -v b="$rss" 'BEGIN { print (b > a) ? b : a }')
+  rm -f "$work/tail$round.log" "$work/logger$round.log"
+done
+tail_us=$(median "${tail_runs[@]}") logger_us=$(median "${logger_runs[@]}")
 tail_rate=$(awk -v n="$LINES" -v us="$tail_us" 'BEGIN { printf "%d", n / (us / 1e6) }')
 logger_rate=$(awk -v n="$LINES" -v us="$logger_us" 'BEGIN { printf "%d", n / (us / 1e6) }')
 
@@ -61,7 +72,8 @@ cat <<EOF2
 
 \`bench/logger.sh\`: $LINES access-log lines ($(( bytes / 1048576 )) MiB) appended at once to a
 followed file, until the last one is out, for \`tail -n +1 -F\` and for the logger
-(\`$(java_cmd logger | sed "s|$BENCH_ROOT/||g")\`), one after the other in one run.
+(\`$(java_cmd logger | sed "s|$BENCH_ROOT/||g")\`), one after the other, $ROUNDS rounds in one run:
+medians of the rounds (tail $(for u in "${tail_runs[@]}"; do printf '%s ' "$(us_to_ms "$u")"; done)ms; logger $(for u in "${logger_runs[@]}"; do printf '%s ' "$(us_to_ms "$u")"; done)ms).
 
 | follower | time | lines/s | ratio to tail | goal | |
 |---|---|---|---|---|---|
@@ -70,6 +82,6 @@ followed file, until the last one is out, for \`tail -n +1 -F\` and for the logg
 
 | measure | figure | goal | |
 |---|---|---|---|
-| peak RSS while shipping at full speed | $logger_rss MiB | ≤ 48 MiB | $(verdict "$logger_rss" "<=" 48) |
+| peak RSS while shipping at full speed (highest of the rounds) | $logger_rss MiB | ≤ 48 MiB | $(verdict "$logger_rss" "<=" 48) |
 | line appended to line on stdout, p50 / p99 (2000 lines at 200/s) | $p50 / $p99 ms | p99 ≤ 50 ms | $(verdict "$p99" "<=" 50) |
 EOF2
