@@ -10,7 +10,7 @@ import java.util.Map;
  * app as real processes with their shipped JVM flags. Prints one microsecond figure per update.
  *
  * <p>Usage (from the project root, after ./mvnw package; bench_java from bench/lib.sh): bench_java
- * reloader/target/test-classes:reloader/target/reloader.jar ApiReloadLatency WORK_DIR
+ * reloader/target/test-classes:$(cat reloader/target/test.classpath) ApiReloadLatency WORK_DIR
  * UPDATES APP_PORT RELOADER_PORT
  */
 public class ApiReloadLatency {

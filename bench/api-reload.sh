@@ -7,12 +7,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$BENCH_ROOT"
 UPDATES=${BENCH_UPDATES:-50}
 need_jars
-[ -d reloader/target/test-classes/io/podreload/reloader/kubernetes ] \
-  || (./mvnw -B -q -pl common,reloader test-compile >&2) || die "cannot compile the fake API server"
+# The fake API server is a test class; it runs here on the reloader's test class path (the
+# reloader itself runs from its shipped jar, which leaves out what the fake needs).
+classpath_file=reloader/target/test.classpath
+if [ ! -f "$classpath_file" ] || [ ! -d reloader/target/test-classes/io/podreload/reloader/kubernetes ] \
+  || [ reloader/pom.xml -nt "$classpath_file" ]; then
+  ./mvnw -B -q -pl common,reloader test-compile dependency:build-classpath \
+    -Dmdep.outputFile=target/test.classpath -Dmdep.includeScope=test >&2 \
+    || die "cannot compile the fake API server"
+fi
 work=$(mktemp -d -t bench-api.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 log "$UPDATES ConfigMap updates through the API"
-mapfile -t lat < <(bench_java reloader/target/test-classes:reloader/target/reloader.jar ApiReloadLatency \
+mapfile -t lat < <(bench_java "reloader/target/test-classes:$(cat "$classpath_file")" ApiReloadLatency \
   "$work" "$UPDATES" "$(free_port)" "$(free_port)")
 [ "${#lat[@]}" -gt 0 ] || { cat "$work"/*.out >&2; die "no figures"; }
 p50=$(us_to_ms "$(percentile 50 "${lat[@]}")") p95=$(us_to_ms "$(percentile 95 "${lat[@]}")")
