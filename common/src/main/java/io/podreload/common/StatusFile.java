@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -60,6 +62,46 @@ public final class StatusFile {
               sources));
     } catch (JsonProcessingException e) {
       throw new IOException(file + " is not a reload status: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /**
+   * Reads one status file again and again, as the reloader does while it waits for an answer:
+   * parsed again only when the file was replaced (another inode: the app renames a new file over
+   * it) or changed in size or time; otherwise a stat and the last result.
+   */
+  public static final class Reader {
+    private final Path file;
+    private Object fileKey;
+    private FileTime modified;
+    private long size;
+    private Optional<ReloadStatus> last = Optional.empty();
+
+    public Reader(Path file) {
+      this.file = file;
+    }
+
+    /** As {@link StatusFile#read}. */
+    public synchronized Optional<ReloadStatus> read() throws IOException {
+      BasicFileAttributes now;
+      try {
+        now = Files.readAttributes(file, BasicFileAttributes.class);
+      } catch (NoSuchFileException e) {
+        fileKey = null;
+        return Optional.empty();
+      }
+      if (fileKey != null
+          && fileKey.equals(now.fileKey())
+          && modified.equals(now.lastModifiedTime())
+          && size == now.size()) {
+        return last;
+      }
+      // Replaced between the stat and the read: the next call sees other attributes, reads again.
+      last = StatusFile.read(file);
+      fileKey = now.fileKey();
+      modified = now.lastModifiedTime();
+      size = now.size();
+      return last;
     }
   }
 

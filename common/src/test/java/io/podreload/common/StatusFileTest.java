@@ -1,6 +1,7 @@
 package io.podreload.common;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,35 @@ import org.junit.jupiter.api.io.TempDir;
 class StatusFileTest {
 
   @TempDir Path dir;
+
+  static ReloadStatus status(long attempt) {
+    return new ReloadStatus(
+        42,
+        attempt,
+        "v" + attempt,
+        ReloadStatus.APPLIED,
+        null,
+        "2026-11-25T03:00:00Z",
+        attempt,
+        Map.of("/etc/app/config", "0123"));
+  }
+
+  @Test
+  void aReaderParsesTheFileAgainOnlyWhenItWasReplaced() throws Exception {
+    Path file = dir.resolve("reload-status.json");
+    StatusFile.Reader reader = new StatusFile.Reader(file);
+    assertTrue(reader.read().isEmpty());
+    StatusFile.write(file, status(1));
+    ReloadStatus first = reader.read().orElseThrow();
+    assertEquals(status(1), first);
+    assertSame(first, reader.read().orElseThrow()); // not parsed again
+    StatusFile.write(file, status(2)); // a new file renamed over it, same size
+    assertEquals(status(2), reader.read().orElseThrow());
+    Files.delete(file);
+    assertTrue(reader.read().isEmpty());
+    StatusFile.write(file, status(3));
+    assertEquals(status(3), reader.read().orElseThrow());
+  }
 
   @Test
   void writesAndReadsEveryFieldOfTheAck() throws Exception {

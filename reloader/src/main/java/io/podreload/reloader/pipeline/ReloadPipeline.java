@@ -49,6 +49,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private final Map<String, ConfigSource> sources;
   private final Clock clock;
   private final ProcessTable processes;
+  private final StatusFile.Reader statusReader;
   private final Thread worker;
 
   // Guarded by this.
@@ -84,6 +85,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     sources.forEach(source -> this.sources.put(source.name(), source));
     this.clock = clock;
     this.processes = new ProcessTable(settings.procRoot());
+    this.statusReader = new StatusFile.Reader(settings.statusFile());
     this.worker = new Thread(this::run, "reload-pipeline");
     worker.setDaemon(true);
   }
@@ -422,7 +424,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
 
   private Optional<ReloadStatus> readStatus() {
     try {
-      return StatusFile.read(settings.statusFile());
+      return statusReader.read();
     } catch (IOException e) {
       LOG.debug("status file not readable yet: {}", e.getMessage());
       return Optional.empty();
