@@ -57,11 +57,11 @@ final class Batch {
   }
 
   void clear() {
+    Arrays.fill(files, 0, count, null); // the used part only: a batch is cleared 4,000 times a GiB
+    Arrays.fill(sources, 0, count, null);
     size = 0;
     count = 0;
     splitCount = 0;
-    Arrays.fill(files, null);
-    Arrays.fill(sources, null);
     if (data.length > 4 * 1024 * 1024) {
       data = new byte[64 * 1024]; // give back the memory an unusual burst took
     }
