@@ -21,6 +21,14 @@ interface Output extends AutoCloseable {
    */
   void write(Batch batch, StopSignal stopping) throws IOException, InterruptedException;
 
+  /**
+   * Returns once every batch given to {@link #write} is at the destination: an output that hands
+   * batches to a thread of its own lets the caller read on meanwhile, and the caller saves
+   * checkpoints only after this. Throws as {@code write} does when that write failed (the next call
+   * tries it again). Outputs that finish in {@code write} have nothing to wait for.
+   */
+  default void awaitWritten() throws IOException, InterruptedException {}
+
   @Override
   default void close() {}
 

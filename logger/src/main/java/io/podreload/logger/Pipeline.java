@@ -159,12 +159,18 @@ final class Pipeline implements Runnable {
         boolean idle = !progress && batch.count() == 0;
         // at most one save (an fsync per file) per LOGGER_CHECKPOINT_INTERVAL, also when lines
         // trickle in; the last one on the way out
+        boolean written = true;
         if (batch.count() == 0
             && (stopping || System.nanoTime() - lastCheckpoint >= checkpointNanos)) {
-          saveCheckpoints();
+          written = written(); // a checkpoint only covers lines the output has
+          if (written) {
+            saveCheckpoints();
+          } else {
+            backoff = outputBackoffNanos;
+          }
           lastCheckpoint = System.nanoTime();
         }
-        if (stopping && batch.count() == 0 && (idle || pastDrain)) {
+        if (stopping && batch.count() == 0 && ((idle && written) || pastDrain)) {
           if (pastDrain && !idle) {
             LOG.warn("[{}] stopping before the end of the files: out of time", output.name());
           }
@@ -238,8 +244,21 @@ final class Pipeline implements Runnable {
    * backoff): the batch is kept and written again.
    */
   private boolean write(Output.StopSignal stopSignal) throws InterruptedException, GaveUpException {
+    return attempt(() -> output.write(batch, stopSignal));
+  }
+
+  /** Whether everything handed to the output is written: checkpoints may be saved. */
+  private boolean written() throws InterruptedException, GaveUpException {
+    return attempt(output::awaitWritten);
+  }
+
+  private interface OutputCall {
+    void run() throws IOException, InterruptedException;
+  }
+
+  private boolean attempt(OutputCall call) throws InterruptedException, GaveUpException {
     try {
-      output.write(batch, stopSignal);
+      call.run();
       if (outputProblem != null) {
         LOG.info("[{}] writing works again", output.name());
         outputProblem = null;

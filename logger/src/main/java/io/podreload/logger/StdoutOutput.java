@@ -7,7 +7,11 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
-/** Each line to stdout: unchanged ({@code raw}) or wrapped with file, offset and time. */
+/**
+ * Each line to stdout: unchanged ({@code raw}) or wrapped with file, offset and time. A raw batch
+ * is handed to a writer thread, so that the pipeline reads the next one while this one waits for
+ * the reader of the pipe (the container runtime) to take it; at most one batch is in flight.
+ */
 final class StdoutOutput implements Output {
   private static final byte[] MARKER = SPLIT_MARKER.getBytes(StandardCharsets.UTF_8);
   private static final byte[] NEWLINE = {'\n'};
@@ -20,6 +24,18 @@ final class StdoutOutput implements Output {
   private final byte[] buffer = new byte[64 * 1024]; // a pipe holds 64 KiB
   private final Metrics.OutputMetrics metrics;
   private int used;
+
+  // The batch in flight: written by the writer thread, or, after that failed, by the next call.
+  private final Object lock = new Object();
+  private final byte[][] buffers = {new byte[0], new byte[0]};
+  private int next; // the buffer the next batch is copied into
+  private byte[] pending; // guarded by lock, as are the fields up to closed
+  private int pendingLength;
+  private int pendingLines;
+  private boolean inProgress;
+  private IOException failure;
+  private boolean closed;
+  private Thread writer;
 
   StdoutOutput(LoggerSettings.Format format, Metrics.OutputMetrics metrics) {
     this(new FileOutputStream(FileDescriptor.out), format, metrics);
@@ -42,42 +58,137 @@ final class StdoutOutput implements Output {
   }
 
   @Override
-  public void write(Batch batch, StopSignal stopping) throws IOException {
+  public void write(Batch batch, StopSignal stopping) throws IOException, InterruptedException {
+    awaitWritten(); // the one in flight is out (or this throws, and the pipeline keeps this one)
+    if (format == LoggerSettings.Format.RAW && batch.splitCount() == 0) {
+      // The batch's buffer is its raw text, a newline after each line: one write, by the writer.
+      handOver(batch);
+      return;
+    }
     used = 0; // after a failed write, the whole batch is written again
     long bytes = 0;
-    if (format == LoggerSettings.Format.RAW && batch.splitCount() == 0) {
-      // The batch's buffer is its raw text, a newline after each line: one write.
-      out.write(batch.data(), 0, batch.bytes());
-      bytes = batch.bytes();
-    } else {
-      String time = format == LoggerSettings.Format.JSON ? Instant.now().toString() : null;
-      for (int i = 0; i < batch.count(); i++) {
-        if (format == LoggerSettings.Format.RAW) {
-          put(batch.data(), batch.start(i), batch.length(i));
-          if (batch.isSplit(i)) {
-            put(MARKER, 0, MARKER.length);
-          }
-          bytes += batch.length(i) + 1;
-        } else {
-          StringBuilder sb = new StringBuilder(batch.length(i) + 128);
-          sb.append("{\"time\":\"").append(time).append("\",\"file\":\"");
-          Json.appendEscaped(sb, batch.file(i).toString());
-          sb.append("\",\"offset\":").append(batch.offset(i)).append(",\"line\":");
-          Json.appendString(sb, batch.data(), batch.start(i), batch.length(i));
-          if (batch.isSplit(i)) {
-            sb.append(",\"split\":true");
-          }
-          sb.append('}');
-          byte[] json = sb.toString().getBytes(StandardCharsets.UTF_8);
-          put(json, 0, json.length);
-          bytes += json.length + 1;
+    String time = format == LoggerSettings.Format.JSON ? Instant.now().toString() : null;
+    for (int i = 0; i < batch.count(); i++) {
+      if (format == LoggerSettings.Format.RAW) {
+        put(batch.data(), batch.start(i), batch.length(i));
+        if (batch.isSplit(i)) {
+          put(MARKER, 0, MARKER.length);
         }
-        put(NEWLINE, 0, 1);
+        bytes += batch.length(i) + 1;
+      } else {
+        StringBuilder sb = new StringBuilder(batch.length(i) + 128);
+        sb.append("{\"time\":\"").append(time).append("\",\"file\":\"");
+        Json.appendEscaped(sb, batch.file(i).toString());
+        sb.append("\",\"offset\":").append(batch.offset(i)).append(",\"line\":");
+        Json.appendString(sb, batch.data(), batch.start(i), batch.length(i));
+        if (batch.isSplit(i)) {
+          sb.append(",\"split\":true");
+        }
+        sb.append('}');
+        byte[] json = sb.toString().getBytes(StandardCharsets.UTF_8);
+        put(json, 0, json.length);
+        bytes += json.length + 1;
       }
+      put(NEWLINE, 0, 1);
     }
     flush();
     metrics.linesWritten.increment(batch.count());
     metrics.bytesWritten.increment(bytes);
+  }
+
+  private void handOver(Batch batch) {
+    byte[] copy = buffers[next];
+    if (copy.length < batch.bytes()) {
+      copy = new byte[batch.bytes()];
+      buffers[next] = copy;
+    }
+    System.arraycopy(batch.data(), 0, copy, 0, batch.bytes());
+    next = 1 - next;
+    synchronized (lock) {
+      pending = copy;
+      pendingLength = batch.bytes();
+      pendingLines = batch.count();
+      if (writer == null) {
+        writer = new Thread(this::writeHandedOver, "stdout-writer");
+        writer.setDaemon(true);
+        writer.start();
+      }
+      lock.notifyAll();
+    }
+  }
+
+  @Override
+  public void awaitWritten() throws IOException, InterruptedException {
+    byte[] failed;
+    synchronized (lock) {
+      while (pending != null && failure == null) {
+        lock.wait();
+      }
+      if (pending == null) {
+        return;
+      }
+      failed = pending;
+    }
+    out.write(
+        failed, 0, pendingLength); // the failed write again, here: a failure reaches the caller
+    out.flush();
+    synchronized (lock) {
+      written();
+    }
+  }
+
+  /** The writer thread: writes each batch handed over; a failure is left to the next call. */
+  private void writeHandedOver() {
+    while (true) {
+      byte[] data;
+      int length;
+      synchronized (lock) {
+        while (!closed && (pending == null || failure != null || inProgress)) {
+          try {
+            lock.wait();
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (closed) {
+          return;
+        }
+        data = pending;
+        length = pendingLength;
+        inProgress = true;
+      }
+      try {
+        out.write(data, 0, length);
+        out.flush();
+        synchronized (lock) {
+          inProgress = false;
+          written();
+        }
+      } catch (IOException e) {
+        synchronized (lock) {
+          inProgress = false;
+          failure = e;
+          lock.notifyAll();
+        }
+      }
+    }
+  }
+
+  /** Under lock: the batch in flight is out. */
+  private void written() {
+    metrics.linesWritten.increment(pendingLines);
+    metrics.bytesWritten.increment(pendingLength);
+    pending = null;
+    failure = null;
+    lock.notifyAll();
+  }
+
+  @Override
+  public void close() {
+    synchronized (lock) {
+      closed = true;
+      lock.notifyAll();
+    }
   }
 
   private void put(byte[] src, int from, int length) throws IOException {
