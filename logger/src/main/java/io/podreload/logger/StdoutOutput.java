@@ -121,6 +121,7 @@ final class StdoutOutput implements Output {
   @Override
   public void awaitWritten() throws IOException, InterruptedException {
     byte[] failed;
+    int length;
     synchronized (lock) {
       while (pending != null && failure == null) {
         lock.wait();
@@ -129,9 +130,10 @@ final class StdoutOutput implements Output {
         return;
       }
       failed = pending;
+      length = pendingLength;
     }
-    out.write(
-        failed, 0, pendingLength); // the failed write again, here: a failure reaches the caller
+    // The writer's write failed: again, here, so that a failure reaches the pipeline's backoff.
+    out.write(failed, 0, length);
     out.flush();
     synchronized (lock) {
       written();
@@ -165,10 +167,10 @@ final class StdoutOutput implements Output {
           inProgress = false;
           written();
         }
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         synchronized (lock) {
           inProgress = false;
-          failure = e;
+          failure = e instanceof IOException io ? io : new IOException(e);
           lock.notifyAll();
         }
       }
