@@ -28,8 +28,8 @@ final class StdoutOutput implements Output {
 
   // The batch in flight: written by the writer thread, or, after that failed, by the next call.
   private final Object lock = new Object();
-  private final byte[][] buffers = {new byte[0], new byte[0]};
-  private int next; // the buffer the next batch is copied into
+  // One copy is enough: write() waits for the one in flight before it copies the next.
+  private byte[] inFlight = new byte[0];
   private byte[] pending; // guarded by lock, as are the fields up to closed
   private int pendingLength;
   private int pendingLines;
@@ -98,15 +98,12 @@ final class StdoutOutput implements Output {
   }
 
   private void handOver(Batch batch) {
-    byte[] copy = buffers[next];
-    if (copy.length < batch.bytes()) {
-      copy = new byte[batch.bytes()];
-      buffers[next] = copy;
+    if (inFlight.length < batch.bytes()) {
+      inFlight = new byte[batch.bytes()];
     }
-    System.arraycopy(batch.data(), 0, copy, 0, batch.bytes());
-    next = 1 - next;
+    System.arraycopy(batch.data(), 0, inFlight, 0, batch.bytes());
     synchronized (lock) {
-      pending = copy;
+      pending = inFlight;
       pendingLength = batch.bytes();
       pendingLines = batch.count();
       if (writer == null) {
