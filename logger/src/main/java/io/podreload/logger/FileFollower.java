@@ -1,10 +1,7 @@
 package io.podreload.logger;
 
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
@@ -236,56 +233,39 @@ final class FileFollower implements AutoCloseable {
   /** Moves complete lines (and pieces of over-long ones) into the batch. */
   private boolean emitLines(Batch batch, int maxLines, int maxBytes) {
     boolean any = false;
-    int end = bufEnd;
-    for (int nl = indexOfNewline(buf, Math.max(scanFrom, bufStart), end);
-        nl >= 0;
-        nl = indexOfNewline(buf, nl + 1, end)) {
-      while (nl - bufStart > maxLine) {
-        takePiece(batch);
+    while (true) {
+      int before = batch.count();
+      int taken =
+          batch.addLines(
+              followed,
+              sourceKey,
+              consumed,
+              buf,
+              bufStart,
+              Math.max(scanFrom, bufStart),
+              bufEnd,
+              maxLines,
+              maxBytes,
+              maxLine);
+      if (taken > 0) {
+        bufStart += taken;
+        consumed += taken;
+        linesTaken += batch.count() - before;
+        bytesTaken += taken;
+        inLongLine = false;
+        any = true;
       }
-      take(batch, nl - bufStart, 1, false);
-      inLongLine = false;
-      any = true;
       if (batch.count() >= maxLines || batch.bytes() >= maxBytes) {
         scanFrom = bufStart;
-        return true;
+        return any;
       }
-    }
-    scanFrom = bufEnd;
-    while (bufEnd - bufStart > maxLine) {
-      takePiece(batch);
+      if (bufEnd - bufStart <= maxLine) {
+        scanFrom = bufEnd; // what is left is the start of a line
+        return any;
+      }
+      takePiece(batch); // no newline in the next maxLine bytes
       any = true;
     }
-    return any;
-  }
-
-  private static final VarHandle LONGS =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final long NEWLINES = 0x0A0A0A0A0A0A0A0AL;
-  private static final long ONES = 0x0101010101010101L;
-  private static final long HIGHS = 0x8080808080808080L;
-
-  /**
-   * The index of the first '\n' in {@code b[from, to)}, or -1. Eight bytes a step (a byte equal to
-   * '\n' is a zero byte of {@code word ^ NEWLINES}, and the lowest flag of the classic zero-byte
-   * test marks the first one): the scan is the logger's hot loop, and C1 compiles a byte-by-byte
-   * loop to about 3 ns a byte.
-   */
-  static int indexOfNewline(byte[] b, int from, int to) {
-    int i = from;
-    for (; i + Long.BYTES <= to; i += Long.BYTES) {
-      long v = (long) LONGS.get(b, i) ^ NEWLINES;
-      long found = (v - ONES) & ~v & HIGHS;
-      if (found != 0) {
-        return i + (Long.numberOfTrailingZeros(found) >>> 3);
-      }
-    }
-    for (; i < to; i++) {
-      if (b[i] == '\n') {
-        return i;
-      }
-    }
-    return -1;
   }
 
   /** The next {@code maxLine} bytes of an over-long line, cut before a UTF-8 sequence. */

@@ -17,7 +17,8 @@ interface Output extends AutoCloseable {
   /**
    * Writes every line of the batch and returns only once the destination has them (flushed, or
    * acknowledged by the backend). Retries on its own until then; gives up only when {@code
-   * stopping} says so, by throwing.
+   * stopping} says so, by throwing. Once it returns the batch is done with: the output may have
+   * taken its buffer and left it empty ({@link Batch#takeText}).
    */
   void write(Batch batch, StopSignal stopping) throws IOException, InterruptedException;
 

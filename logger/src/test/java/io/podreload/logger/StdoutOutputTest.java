@@ -64,7 +64,10 @@ class StdoutOutputTest {
     StdoutOutput stdout = new StdoutOutput(out, LoggerSettings.Format.RAW, metrics);
     Batch batch = lines("GET / 200", "GET /config 200");
     stdout.write(batch, () -> false);
-    batch.clear(); // the pipeline reuses its batch at once: the output wrote a copy
+    // the pipeline reuses its batch at once: what is in flight is not overwritten
+    batch.clear();
+    byte[] next = "POST /reload 500 and more".getBytes(UTF_8);
+    batch.add(Path.of("/var/log/app/access.log"), "1:2", 26, next, 0, next.length, false);
     stdout.awaitWritten();
     assertThat(out.text()).isEqualTo("GET / 200\nGET /config 200\n");
     assertThat(metrics.linesWritten.value()).isEqualTo(2.0);
