@@ -44,8 +44,8 @@ run() { # name file command...
   echo "$(( t1 - t0 )) $peak"
 }
 
-# Three rounds, tail and the logger one after the other in each: the medians are compared.
-ROUNDS=${BENCH_ROUNDS:-3}
+# Five rounds (the machine is noisy), tail and the logger one after the other in each: the medians are compared.
+ROUNDS=${BENCH_ROUNDS:-5}
 tail_runs=() logger_runs=() logger_rss=0
 for round in $(seq "$ROUNDS"); do
   log "round $round: tail -n +1 -F"
