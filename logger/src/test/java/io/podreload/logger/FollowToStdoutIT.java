@@ -1,5 +1,6 @@
 package io.podreload.logger;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -176,6 +177,51 @@ class FollowToStdoutIT {
               "after");
       assertThat(logger.get("/prometheus"))
           .contains("logger_long_lines_total{output=\"stdout\"} 1");
+    }
+  }
+
+  @Test
+  void jsonWrapsEachLineWithItsFileItsOffsetInThatFileAndTheTime() throws Exception {
+    // lines of several lengths, an over-long one cut in pieces, then a rotation: the offsets are
+    // where each line (or piece) starts in the file it was read from
+    String longLine = "y".repeat(1500);
+    String first =
+        "GET / 200\n" + "GET /config 200 " + "z".repeat(300) + "\n" + longLine + "\nend\n";
+    Files.writeString(log(), first);
+    Map<String, String> env = new java.util.HashMap<>(env());
+    env.put("LOGGER_FORMAT", "json");
+    env.put("LOGGER_MAX_LINE_BYTES", "1024");
+    try (LoggerProcess logger = LoggerProcess.start(dir, out(), env)) {
+      awaitLines(logger, 5);
+      Files.move(log(), dir.resolve("access.log.1"));
+      Files.writeString(log(), "after rotation\nsecond\n");
+      awaitLines(logger, 7);
+      List<Map<?, ?>> docs = new ArrayList<>();
+      for (String line : logger.lines()) {
+        docs.add((Map<?, ?>) io.podreload.common.JsonTree.parse(line.getBytes(UTF_8)));
+      }
+      String[] texts = {
+        "GET / 200",
+        "GET /config 200 " + "z".repeat(300),
+        "y".repeat(1024),
+        "y".repeat(476),
+        "end",
+        "after rotation",
+        "second"
+      };
+      long[] offsets = {0, 10, 327, 1351, 1828, 0, 15};
+      assertThat(docs).hasSize(7);
+      for (int i = 0; i < 7; i++) {
+        Map<?, ?> doc = docs.get(i);
+        assertThat(doc.get("line")).as("line %d", i).isEqualTo(texts[i]);
+        assertThat(((Number) doc.get("offset")).longValue())
+            .as("offset of line %d", i)
+            .isEqualTo(offsets[i]);
+        assertThat(doc.get("file")).isEqualTo(log().toString());
+        assertThat(doc.get("split")).as("line %d", i).isEqualTo(i == 2 ? Boolean.TRUE : null);
+        assertThat(java.time.Instant.parse((String) doc.get("time")))
+            .isAfter(java.time.Instant.now().minusSeconds(120));
+      }
     }
   }
 
