@@ -257,7 +257,9 @@ final class Batch {
   }
 
   /**
-   * {@link #newlines} for the eight bytes at {@code i}, of which those from {@code to} on are not.
+   * {@link #newlines} of the bytes {@code src[i, min(i + 8, to))}: a newline at {@code to} or after
+   * it is not flagged (the bytes there are not the caller's yet), and near the array's end, where
+   * no eight bytes can be read at once, they are read one by one.
    */
   static long wordAt(byte[] src, int i, int to) {
     if (i + Long.BYTES <= src.length) {
