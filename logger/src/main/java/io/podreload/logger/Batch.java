@@ -72,9 +72,7 @@ final class Batch {
         if (nl - lineStart > maxLine) {
           break scan;
         }
-        if (n == ends.length) {
-          ends = Arrays.copyOf(ends, n * 2);
-        }
+        roomForLine(n);
         ends[n++] = nl + base;
         lineStart = nl + 1;
         if (n >= maxLines || lineStart + base >= maxBytes) {
@@ -107,9 +105,7 @@ final class Batch {
     System.arraycopy(src, from, data, size, length);
     size += length;
     data[size] = '\n';
-    if (count == ends.length) {
-      ends = Arrays.copyOf(ends, count * 2);
-    }
+    roomForLine(count);
     ends[count] = size++;
     if (isSplit) {
       if (splitCount == splitLines.length) {
@@ -147,6 +143,12 @@ final class Batch {
     runFile[runs] = file;
     runSource[runs] = source;
     runs++;
+  }
+
+  private void roomForLine(int line) {
+    if (line == ends.length) {
+      ends = Arrays.copyOf(ends, line * 2);
+    }
   }
 
   private void ensureRoom(int more) {

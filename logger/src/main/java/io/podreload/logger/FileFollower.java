@@ -248,10 +248,7 @@ final class FileFollower implements AutoCloseable {
               maxBytes,
               maxLine);
       if (taken > 0) {
-        bufStart += taken;
-        consumed += taken;
-        linesTaken += batch.count() - before;
-        bytesTaken += taken;
+        consume(taken, batch.count() - before);
         inLongLine = false;
         any = true;
       }
@@ -289,11 +286,15 @@ final class FileFollower implements AutoCloseable {
 
   private void take(Batch batch, int length, int terminator, boolean split) {
     batch.add(followed, sourceKey, consumed, buf, bufStart, length, split);
-    int used = length + terminator;
-    bufStart += used;
-    consumed += used;
-    linesTaken++;
-    bytesTaken += used;
+    consume(length + terminator, 1);
+  }
+
+  /** The next {@code bytes} of the buffer, holding {@code lines} lines, are in the batch. */
+  private void consume(int bytes, int lines) {
+    bufStart += bytes;
+    consumed += bytes;
+    linesTaken += lines;
+    bytesTaken += bytes;
   }
 
   // ---- which file ----

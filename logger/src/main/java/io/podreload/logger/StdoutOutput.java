@@ -33,7 +33,6 @@ final class StdoutOutput implements Output {
   private byte[] pending; // guarded by lock, as are the fields up to closed
   private int pendingLength;
   private int pendingLines;
-  private boolean inProgress;
   private IOException failure;
   private boolean closed;
   private Thread writer;
@@ -143,7 +142,7 @@ final class StdoutOutput implements Output {
       byte[] data;
       int length;
       synchronized (lock) {
-        while (!closed && (pending == null || failure != null || inProgress)) {
+        while (!closed && (pending == null || failure != null)) {
           try {
             lock.wait();
           } catch (InterruptedException e) {
@@ -155,18 +154,15 @@ final class StdoutOutput implements Output {
         }
         data = pending;
         length = pendingLength;
-        inProgress = true;
       }
       try {
         out.write(data, 0, length);
         out.flush();
         synchronized (lock) {
-          inProgress = false;
           written();
         }
       } catch (IOException | RuntimeException e) {
         synchronized (lock) {
-          inProgress = false;
           failure = e instanceof IOException io ? io : new IOException(e);
           lock.notifyAll();
         }

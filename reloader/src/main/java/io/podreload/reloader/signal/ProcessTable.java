@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -138,24 +139,13 @@ public final class ProcessTable {
       while (end < status.length && status[end] != '\n') {
         end++;
       }
-      if (startsWith(status, line, end, name)) {
+      if (end - line >= name.length
+          && Arrays.equals(status, line, line + name.length, name, 0, name.length)) {
         int from = line + name.length;
         return Optional.of(new String(status, from, end - from, StandardCharsets.US_ASCII).trim());
       }
       line = end + 1;
     }
     return Optional.empty();
-  }
-
-  private static boolean startsWith(byte[] bytes, int from, int to, byte[] prefix) {
-    if (to - from < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (bytes[from + i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 }
