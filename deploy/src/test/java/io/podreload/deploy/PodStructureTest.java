@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The pod that DESIGN.md describes, in every variant of the manifests. */
 class PodStructureTest {
   private static final String VARIANTS = "io.podreload.deploy.Variants#names";
+
+  /** ENDPOINTS_ALL_PORT's default (DESIGN.md). */
+  static final String APP_MANAGEMENT_PORT = "8090";
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(VARIANTS)
@@ -196,10 +200,16 @@ class PodStructureTest {
       int port =
           Integer.parseInt(
               m.envValue(entry.getKey(), entry.getValue()).orElse(documented.group(1)));
+      List<Integer> expected = new ArrayList<>(List.of(port));
+      if (entry.getKey().equals("app")) {
+        // Micronaut's management port (ENDPOINTS_ALL_PORT): health, metrics, /config.
+        expected.add(
+            Integer.parseInt(m.envValue("app", "ENDPOINTS_ALL_PORT").orElse(APP_MANAGEMENT_PORT)));
+      }
       assertThat(m.container(entry.getKey()).getPorts())
           .extracting(ContainerPort::getContainerPort)
           .as(entry.getKey())
-          .containsExactly(port);
+          .containsExactlyElementsOf(expected);
     }
   }
 
