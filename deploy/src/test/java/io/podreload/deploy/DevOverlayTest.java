@@ -29,8 +29,7 @@ class DevOverlayTest {
 
   @Test
   void devWatchesTheConfigMapThroughTheApiBesidesTheVolume() {
-    assertThat(Settings.of(dev, "reloader").list("RELOADER_SOURCES"))
-        .containsExactlyInAnyOrder("volume", "configmap");
+    assertThat(Settings.of(dev, "reloader").sources()).containsExactly("configmap", "volume");
   }
 
   @Test

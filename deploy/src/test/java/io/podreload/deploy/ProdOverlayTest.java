@@ -30,7 +30,7 @@ class ProdOverlayTest {
 
   @Test
   void prodReloadsFromTheKubeletsVolumeAndHasNoAccessToTheApi() {
-    assertThat(Settings.of(prod, "reloader").list("RELOADER_SOURCES")).containsExactly("volume");
+    assertThat(Settings.of(prod, "reloader").sources()).containsExactly("volume");
     assertThat(prod.all(Role.class)).isEmpty();
     assertThat(prod.pod().getVolumes()).allSatisfy(v -> assertThat(v.getProjected()).isNull());
   }

@@ -69,7 +69,7 @@ class RbacTest {
   @MethodSource("io.podreload.deploy.Variants#names")
   void theConfigMapSourceRunsOnlyWithTheRoleItNeeds(String variant) {
     Manifests m = Variants.get(variant);
-    boolean apiSource = Settings.of(m, "reloader").list("RELOADER_SOURCES").contains("configmap");
+    boolean apiSource = Settings.of(m, "reloader").sources().contains("configmap");
     boolean granted =
         m.all(Role.class).stream()
             .flatMap(r -> r.getRules().stream())

@@ -4,6 +4,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A program's settings as its container gets them: the manifest's value, else the program's
@@ -17,6 +19,9 @@ record Settings(Manifests manifests, String container) {
           Map.entry("APP_ACCESS_LOG", "/var/log/app/access.log"),
           Map.entry("APP_STATUS_FILE", "/run/app/reload-status.json"),
           Map.entry("RELOADER_SOURCES", "volume"),
+          Map.entry("RELOADER_VOLUME_ENABLED", "true"),
+          Map.entry("RELOADER_CONFIGMAP_ENABLED", "false"),
+          Map.entry("RELOADER_VAULT_ENABLED", "false"),
           Map.entry("RELOADER_VOLUME_DIRS", "/etc/app/config"),
           Map.entry("RELOADER_TARGET_CMDLINE", "app\\.jar"),
           Map.entry("RELOADER_STATUS_FILE", "/run/app/reload-status.json"),
@@ -24,6 +29,13 @@ record Settings(Manifests manifests, String container) {
           Map.entry("RELOADER_SECRETS_DIR", "/run/app/secrets"),
           Map.entry("LOGGER_FILES", "/var/log/app/access.log"),
           Map.entry("LOGGER_STATE_DIR", "/var/lib/logger"));
+
+  /** The reloader's source switches, one per source, each set by its own component. */
+  static final Map<String, String> SOURCE_SWITCHES =
+      Map.of(
+          "volume", "RELOADER_VOLUME_ENABLED",
+          "configmap", "RELOADER_CONFIGMAP_ENABLED",
+          "vault", "RELOADER_VAULT_ENABLED");
 
   static Settings of(Manifests manifests, String container) {
     return new Settings(manifests, container);
@@ -43,6 +55,18 @@ record Settings(Manifests manifests, String container) {
 
   String getOrDefault(String name, String fallback) {
     return manifests.envValue(container, name).orElse(DEFAULTS.getOrDefault(name, fallback));
+  }
+
+  /** The reloader's sources that are on: its switches, or their documented defaults. */
+  Set<String> sources() {
+    Set<String> on = new TreeSet<>();
+    SOURCE_SWITCHES.forEach(
+        (source, name) -> {
+          if (Boolean.parseBoolean(get(name))) {
+            on.add(source);
+          }
+        });
+    return on;
   }
 
   List<String> list(String name) {

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,20 +34,50 @@ final class Variants {
 
   private Variants() {}
 
+  /**
+   * Components added to an overlay or the base together, in both orders: each must render what it
+   * says whatever else is on and wherever it stands in the list.
+   */
+  static final List<String> COMBINATIONS =
+      List.of(
+          "overlays/dev+components/vault",
+          "overlays/prod+components/vault",
+          "overlays/prod+components/api-watch+components/vault",
+          "overlays/prod+components/vault+components/api-watch",
+          "overlays/prod+components/elasticsearch+components/monitoring");
+
   /** The variants' names; a method source for parameterized tests. */
   static List<String> names() {
     List<String> names = new ArrayList<>(List.of("k8s", "base"));
     subdirs("kustomize/overlays").stream()
         .filter(d -> !NOT_FOR_A_CLUSTER.contains(d))
         .forEach(d -> names.add("overlays/" + d));
-    subdirs("kustomize/components").forEach(d -> names.add("base+components/" + d));
+    List<String> components = subdirs("kustomize/components");
+    components.forEach(d -> names.add("base+components/" + d));
+    names.addAll(COMBINATIONS);
+    // The base with every component, in both orders.
+    if (components.size() > 1) {
+      names.add(
+          "base+" + String.join("+", components.stream().map(c -> "components/" + c).toList()));
+      List<String> reversed = new ArrayList<>(components);
+      Collections.reverse(reversed);
+      names.add("base+" + String.join("+", reversed.stream().map(c -> "components/" + c).toList()));
+    }
     return names;
+  }
+
+  /** The components a variant adds to its resource, in order. */
+  static List<String> components(String name) {
+    List<String> parts = List.of(name.split("\\+"));
+    return parts.subList(1, parts.size()).stream()
+        .map(p -> p.substring("components/".length()))
+        .toList();
   }
 
   /** The names of the variants that include {@code component}, by overlay or directly. */
   static List<String> including(String component) {
     return names().stream()
-        .filter(n -> n.endsWith("+components/" + component) || overlayUses(n, component))
+        .filter(n -> components(n).contains(component) || overlayUses(n, component))
         .toList();
   }
 
@@ -59,22 +90,23 @@ final class Variants {
     if (name.equals("k8s")) {
       return Kustomize.render(Repo.path("k8s"));
     }
-    if (name.startsWith("base+")) {
+    if (name.contains("+")) {
       return Kustomize.renderWith(
-          Repo.path("kustomize/base"),
-          List.of(Repo.path("kustomize/" + name.substring("base+".length()))));
+          Repo.path("kustomize/" + name.substring(0, name.indexOf('+'))),
+          components(name).stream().map(c -> Repo.path("kustomize/components/" + c)).toList());
     }
     return Kustomize.render(Repo.path("kustomize/" + name));
   }
 
-  private static boolean overlayUses(String name, String component) {
+  static boolean overlayUses(String name, String component) {
     if (!name.startsWith("overlays/")) {
       return false;
     }
+    String overlay = name.split("\\+")[0];
     try {
       JsonNode components =
           Manifests.YAML
-              .readTree(Repo.read("kustomize/" + name + "/kustomization.yaml"))
+              .readTree(Repo.read("kustomize/" + overlay + "/kustomization.yaml"))
               .path("components");
       for (JsonNode c : components) {
         if (c.asText().endsWith("components/" + component)) {

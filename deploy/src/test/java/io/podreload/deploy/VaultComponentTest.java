@@ -22,7 +22,7 @@ class VaultComponentTest {
   void reloaderPollsVaultBesidesTheVolume(String variant) {
     Settings reloader = Settings.of(Variants.get(variant), "reloader");
 
-    assertThat(reloader.list("RELOADER_SOURCES")).contains("volume", "vault");
+    assertThat(reloader.sources()).contains("volume", "vault");
     assertThat(reloader.get("VAULT_ADDR")).startsWith("https://");
     assertThat(reloader.get("RELOADER_VAULT_PATH")).contains("/");
     assertThat(reloader.get("RELOADER_VAULT_AUTH")).isEqualTo("kubernetes");
