@@ -50,6 +50,28 @@ class ComponentsComposeTest {
     assertThat(Variants.get(variant).env("reloader")).doesNotContainKey("RELOADER_SOURCES");
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.podreload.deploy.Variants#names")
+  void noSourceGetsItsSettingsWhileItsSwitchIsOff(String variant) {
+    // The reloader refuses to start then: a component whose switch was lost would otherwise
+    // silently deliver nothing.
+    Manifests m = Variants.get(variant);
+    Set<String> on = Settings.of(m, "reloader").sources();
+    Map<String, List<String>> prefixes =
+        Map.of(
+            "configmap", List.of("RELOADER_CONFIGMAP_"),
+            "vault", List.of("RELOADER_VAULT_", "VAULT_ADDR", "VAULT_TOKEN"));
+
+    prefixes.forEach(
+        (source, names) -> {
+          if (!on.contains(source)) {
+            assertThat(m.env("reloader").keySet())
+                .as(source + " is off")
+                .noneMatch(n -> names.stream().anyMatch(n::startsWith));
+          }
+        });
+  }
+
   @Test
   void theCombinationsIncludeEveryOrderThatUsedToGoWrong() {
     assertThat(Variants.names())
