@@ -14,6 +14,8 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The pod that DESIGN.md describes, in every variant of the manifests. */
 class PodStructureTest {
   private static final String VARIANTS = "io.podreload.deploy.Variants#names";
+
+  /** ENDPOINTS_ALL_PORT's default (DESIGN.md). */
+  static final String APP_MANAGEMENT_PORT = "8090";
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(VARIANTS)
@@ -195,10 +200,16 @@ class PodStructureTest {
       int port =
           Integer.parseInt(
               m.envValue(entry.getKey(), entry.getValue()).orElse(documented.group(1)));
+      List<Integer> expected = new ArrayList<>(List.of(port));
+      if (entry.getKey().equals("app")) {
+        // Micronaut's management port (ENDPOINTS_ALL_PORT): health, metrics, /config.
+        expected.add(
+            Integer.parseInt(m.envValue("app", "ENDPOINTS_ALL_PORT").orElse(APP_MANAGEMENT_PORT)));
+      }
       assertThat(m.container(entry.getKey()).getPorts())
           .extracting(ContainerPort::getContainerPort)
           .as(entry.getKey())
-          .containsExactly(port);
+          .containsExactlyElementsOf(expected);
     }
   }
 
@@ -235,6 +246,46 @@ class PodStructureTest {
                   .as(c.getName() + " limit >= request")
                   .isGreaterThanOrEqualTo(Quantity.getAmountInBytes(request));
             });
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(VARIANTS)
+  void containersThatWriteToDiskBackedVolumesRequestAndLimitEphemeralStorageToCoverThem(
+      String variant) {
+    Manifests m = Variants.get(variant);
+    BigDecimal sizeLimits = BigDecimal.ZERO;
+    BigDecimal limits = BigDecimal.ZERO;
+
+    for (Volume v : m.pod().getVolumes()) {
+      if (v.getEmptyDir() != null && !"Memory".equals(v.getEmptyDir().getMedium())) {
+        assertThat(v.getEmptyDir().getSizeLimit()).as(v.getName() + " sizeLimit").isNotNull();
+        sizeLimits = sizeLimits.add(Quantity.getAmountInBytes(v.getEmptyDir().getSizeLimit()));
+      }
+    }
+    for (Container c : m.containers()) {
+      Quantity request = c.getResources().getRequests().get("ephemeral-storage");
+      Quantity limit = c.getResources().getLimits().get("ephemeral-storage");
+      assertThat(request).as(c.getName() + " ephemeral-storage request").isNotNull();
+      assertThat(limit).as(c.getName() + " ephemeral-storage limit").isNotNull();
+      assertThat(Quantity.getAmountInBytes(limit))
+          .as(c.getName() + " ephemeral-storage limit >= request")
+          .isGreaterThanOrEqualTo(Quantity.getAmountInBytes(request));
+      BigDecimal written = BigDecimal.ZERO;
+      for (VolumeMount mount : c.getVolumeMounts()) {
+        Volume v = volumeAt(m, c.getName(), mount.getMountPath());
+        if (!Boolean.TRUE.equals(mount.getReadOnly())
+            && v.getEmptyDir() != null
+            && !"Memory".equals(v.getEmptyDir().getMedium())) {
+          written = written.add(Quantity.getAmountInBytes(v.getEmptyDir().getSizeLimit()));
+        }
+      }
+      assertThat(Quantity.getAmountInBytes(limit))
+          .as(c.getName() + " ephemeral-storage limit covers the emptyDirs it writes")
+          .isGreaterThanOrEqualTo(written);
+      limits = limits.add(Quantity.getAmountInBytes(limit));
+    }
+    // The kubelet evicts the pod when all its disk use passes the sum of its containers' limits.
+    assertThat(limits).as("the pod's ephemeral-storage limit").isGreaterThan(sizeLimits);
   }
 
   @ParameterizedTest(name = "{0}")
