@@ -378,7 +378,12 @@ public final class KubernetesCoordinationStore implements CoordinationStore, Aut
                 if ("BOOKMARK".equals(event.type)) {
                   continue;
                 }
-                current = "DELETED".equals(event.type) ? null : event.object;
+                if ("DELETED".equals(event.type)) {
+                  current = null;
+                } else if (current == null || !newer(current, event.object)) {
+                  // our own write's answer may have come first: never step back to an older copy
+                  current = event.object;
+                }
               }
               onChange.run();
             }

@@ -33,6 +33,9 @@ public final class RolloutNode {
   private static final Duration SAMPLE_EVERY = Duration.ofSeconds(1);
   private static final Duration RETRY_FAILED = Duration.ofSeconds(5);
 
+  /** Claim slots when no holder counted the fleet yet (its first rollout). */
+  private static final int UNKNOWN_FLEET = 4;
+
   private final String pod;
   private final RolloutPolicy policy;
   private final Clock clock;
@@ -139,7 +142,7 @@ public final class RolloutNode {
       if (!app.available().test(version)) {
         return;
       }
-      Instant due = expiry.plus(Rank.delay(Rank.of(version, pod), policy.claimWindow()));
+      Instant due = expiry.plus(claimDelay(version, state));
       if (step.now.isBefore(due)) {
         step.wake(due);
         return;
@@ -149,7 +152,13 @@ public final class RolloutNode {
       if (!version.equals(state.version())) {
         next =
             RolloutState.start(
-                state.resourceVersion(), version, state.promoted(), pod, step.now, policy.lease());
+                state.resourceVersion(),
+                version,
+                state.promoted(),
+                pod,
+                step.now,
+                policy.lease(),
+                state.pods());
         event =
             started(
                 version,
@@ -206,7 +215,7 @@ public final class RolloutNode {
     if (!fresh) {
       return;
     }
-    Instant due = seen.get(src).plus(Rank.delay(Rank.of(src, pod), policy.claimWindow()));
+    Instant due = seen.get(src).plus(claimDelay(src, state));
     if (step.now.isBefore(due)) {
       step.wake(due);
       return;
@@ -218,7 +227,13 @@ public final class RolloutNode {
     step.actions.add(
         new Action.WriteState(
             RolloutState.start(
-                state.resourceVersion(), src, promoted, pod, step.now, policy.lease()),
+                state.resourceVersion(),
+                src,
+                promoted,
+                pod,
+                step.now,
+                policy.lease(),
+                state.pods()),
             List.of(started(src, "replacing " + promoted))));
   }
 
@@ -238,7 +253,13 @@ public final class RolloutNode {
         && app.available().test(src)) {
       RolloutState next =
           RolloutState.start(
-              state.resourceVersion(), src, state.promoted(), pod, step.now, policy.lease());
+              state.resourceVersion(),
+              src,
+              state.promoted(),
+              pod,
+              step.now,
+              policy.lease(),
+              state.pods());
       step.actions.add(
           new Action.WriteState(next, List.of(started(src, "superseding " + state.version()))));
       return;
@@ -417,12 +438,27 @@ public final class RolloutNode {
           Event.normal(
               "RolloutComplete",
               "version " + version + " promoted: " + members.size() + " pods asked to serve it"));
-      return promotedState(state);
+      return promotedState(state).withPods(fleet(members, state));
     }
     rest.sort(Comparator.comparing(name -> Rank.of(version, name), Long::compareUnsigned));
-    int size = policy.waveSize(members.size() + (members.containsKey(state.canary()) ? 0 : 1));
+    int size = policy.waveSize(fleet(members, state));
     String last = rest.get(Math.min(size, rest.size()) - 1);
-    return state.withWave(Rank.of(version, last), state.wave() + 1);
+    return state.withWave(Rank.of(version, last), state.wave() + 1).withPods(fleet(members, state));
+  }
+
+  /** The pods with a record, and the canary also if it has none yet. */
+  private static int fleet(Map<String, PodRecord> members, RolloutState state) {
+    return members.size() + (members.containsKey(state.canary()) ? 0 : 1);
+  }
+
+  /**
+   * A pod's wait before it claims: its rank's share of one claim slot per pod of the fleet (as the
+   * last holder counted it), so the expected gap between two ranks is one slot, whatever the
+   * fleet's size, and a later rank sees the first rank's claim before its own turn.
+   */
+  private Duration claimDelay(String version, RolloutState state) {
+    int slots = state.pods() > 0 ? state.pods() : UNKNOWN_FLEET;
+    return Rank.delay(Rank.of(version, pod), policy.claimWindow().multipliedBy(slots));
   }
 
   private static RolloutState promotedState(RolloutState s) {
@@ -439,7 +475,8 @@ public final class RolloutNode {
         s.holder(),
         s.renewTime(),
         s.lease(),
-        null);
+        null,
+        s.pods());
   }
 
   private RolloutState rollBack(RolloutState state, String why, List<Event> events) {

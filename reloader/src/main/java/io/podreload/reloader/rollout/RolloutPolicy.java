@@ -10,8 +10,9 @@ import java.time.Duration;
  * @param minRequests how many requests the bake must see before it can judge; fewer extend it
  * @param waveFraction the share of pods per wave after the canary (at least one pod per wave)
  * @param lease how long a holder's claim lasts without renewal before another pod may take it
- * @param claimWindow the spread of claim attempts: a pod tries after its rank's share of it, so the
- *     first rank claims and the others see the claim instead of racing for it
+ * @param claimWindow the claim slot per pod: a pod tries after its rank's share of this times the
+ *     fleet's size (as last counted), so the first rank claims and the others see the claim instead
+ *     of racing for it
  * @param waveTimeout how long a wave waits for a pod's acknowledgement before it counts the pod as
  *     gone (its record is removed; it catches up when it comes back)
  * @param maxCanaryAttempts canaries that may stop renewing before the version counts as failed
@@ -57,7 +58,7 @@ public record RolloutPolicy(
         DEFAULT_MIN_REQUESTS,
         DEFAULT_WAVE,
         Duration.ofSeconds(15),
-        Duration.ofSeconds(1),
+        Duration.ofMillis(250),
         Duration.ofMinutes(3),
         3);
   }

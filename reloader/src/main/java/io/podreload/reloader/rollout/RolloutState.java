@@ -29,6 +29,8 @@ import java.util.Optional;
  * @param renewTime when the holder last renewed its lease
  * @param lease how long the lease lasts without renewal
  * @param reason why the rollout stands where it stands (a rollback's cause, an extended bake)
+ * @param pods how many pods had a record when the holder last counted (0: not known yet); spreads
+ *     the next claim over as many claim slots, so the first rank claims before the others try
  */
 public record RolloutState(
     String resourceVersion,
@@ -43,7 +45,8 @@ public record RolloutState(
     String holder,
     Instant renewTime,
     Duration lease,
-    String reason) {
+    String reason,
+    int pods) {
 
   public static final String PAUSE_ANNOTATION = "podreload.io/rollout";
   public static final String PAUSED = "paused";
@@ -51,7 +54,7 @@ public record RolloutState(
   /** The object as the overlay creates it: empty. */
   public static RolloutState empty(String resourceVersion) {
     return new RolloutState(
-        resourceVersion, false, null, null, null, null, null, 0, 0, null, null, null, null);
+        resourceVersion, false, null, null, null, null, null, 0, 0, null, null, null, null, 0);
   }
 
   /** Whether a rollout was ever recorded. */
@@ -106,7 +109,8 @@ public record RolloutState(
         holder,
         renewTime,
         lease,
-        why);
+        why,
+        pods);
   }
 
   public RolloutState withWave(long nextThreshold, int nextWave) {
@@ -123,7 +127,8 @@ public record RolloutState(
         holder,
         renewTime,
         lease,
-        null);
+        null,
+        pods);
   }
 
   public RolloutState renewedBy(String pod, Instant now, Duration duration) {
@@ -140,7 +145,8 @@ public record RolloutState(
         pod,
         now,
         duration,
-        reason);
+        reason,
+        pods);
   }
 
   public RolloutState withCanary(String pod, int nextAttempt) {
@@ -157,7 +163,26 @@ public record RolloutState(
         holder,
         renewTime,
         lease,
-        null);
+        null,
+        pods);
+  }
+
+  public RolloutState withPods(int count) {
+    return new RolloutState(
+        resourceVersion,
+        paused,
+        version,
+        phase,
+        promoted,
+        canary,
+        threshold,
+        wave,
+        attempt,
+        holder,
+        renewTime,
+        lease,
+        reason,
+        count);
   }
 
   public RolloutState withReason(String why) {
@@ -174,7 +199,8 @@ public record RolloutState(
         holder,
         renewTime,
         lease,
-        why);
+        why,
+        pods);
   }
 
   /** A new rollout of {@code next}, its canary and holder {@code pod}. */
@@ -184,7 +210,8 @@ public record RolloutState(
       String promoted,
       String pod,
       Instant now,
-      Duration lease) {
+      Duration lease,
+      int pods) {
     return new RolloutState(
         resourceVersion,
         false,
@@ -198,7 +225,8 @@ public record RolloutState(
         pod,
         now,
         lease,
-        null);
+        null,
+        pods);
   }
 
   /**
@@ -218,6 +246,7 @@ public record RolloutState(
     data.put("renewTime", renewTime == null ? null : renewTime.toString());
     data.put("leaseSeconds", lease == null ? null : String.valueOf(lease.toSeconds()));
     data.put("reason", reason);
+    data.put("pods", String.valueOf(pods));
     return data;
   }
 
@@ -262,7 +291,8 @@ public record RolloutState(
         blankToNull(d.get("holder")),
         renew,
         lease,
-        blankToNull(d.get("reason")));
+        blankToNull(d.get("reason")),
+        parseInt(d.get("pods")));
   }
 
   private static int parseInt(String text) {

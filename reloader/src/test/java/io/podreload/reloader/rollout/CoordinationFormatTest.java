@@ -20,7 +20,8 @@ class CoordinationFormatTest {
                 "v1",
                 "app-1",
                 Instant.parse("2026-12-01T12:00:00Z"),
-                Duration.ofSeconds(15))
+                Duration.ofSeconds(15),
+                12)
             .withWave(Rank.of("v2", "app-3"), 2);
     Map<String, String> data = state.toData();
     assertThat(data)
@@ -113,6 +114,7 @@ class CoordinationFormatTest {
         s.holder(),
         s.renewTime(),
         s.lease(),
-        s.reason());
+        s.reason(),
+        s.pods());
   }
 }

@@ -72,7 +72,7 @@ class KubernetesCoordinationStoreTest {
             0,
             0.25,
             Duration.ofSeconds(5),
-            Duration.ofMillis(300),
+            Duration.ofMillis(100),
             Duration.ofSeconds(20),
             3);
     List<Pod> pods = List.of(pod("app-a", policy), pod("app-b", policy), pod("app-c", policy));
@@ -138,12 +138,12 @@ class KubernetesCoordinationStoreTest {
       assertThat(
               a.replaceState(
                   RolloutState.start(
-                      seen.resourceVersion(), "v1", "v0", "app-a", now, Duration.ofSeconds(5))))
+                      seen.resourceVersion(), "v1", "v0", "app-a", now, Duration.ofSeconds(5), 0)))
           .isTrue();
       assertThat(
               b.replaceState(
                   RolloutState.start(
-                      seen.resourceVersion(), "v1", "v0", "app-b", now, Duration.ofSeconds(5))))
+                      seen.resourceVersion(), "v1", "v0", "app-b", now, Duration.ofSeconds(5), 0)))
           .isFalse();
       assertThat(stateKey("holder")).isEqualTo("app-a");
       assertThat(api.conflicts()).isEqualTo(1);

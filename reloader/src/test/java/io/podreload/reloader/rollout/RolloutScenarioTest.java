@@ -25,7 +25,7 @@ class RolloutScenarioTest {
         10,
         0.25,
         Duration.ofSeconds(15),
-        Duration.ofSeconds(1),
+        Duration.ofMillis(250),
         Duration.ofSeconds(60),
         3);
   }
@@ -167,7 +167,11 @@ class RolloutScenarioTest {
         .isTrue();
     assertThat(fleet.clock.instant())
         .isAfterOrEqualTo(killed.plus(policy().lease()).minusSeconds(5))
-        .isBefore(killed.plus(policy().lease()).plus(policy().claimWindow()).plusSeconds(1));
+        .isBefore(
+            killed
+                .plus(policy().lease())
+                .plus(policy().claimWindow().multipliedBy(4))
+                .plusSeconds(1));
     assertThat(fleet.state().attempt()).isEqualTo(2);
     assertThat(
             fleet.runUntil(() -> fleet.state().phase() == Phase.PROMOTED, Duration.ofSeconds(90)))
@@ -267,7 +271,8 @@ class RolloutScenarioTest {
             .get();
     // the first rank claims (or one whose turn came within the same 100 ms step of the simulation)
     String canary = fleet.coordination.history().get(0).canary();
-    Duration window = fleet.policy.claimWindow();
+    Duration window = fleet.policy.claimWindow().multipliedBy(4); // the fleet size not yet known
+    assertThat(fleet.state().pods()).isEqualTo(30); // the next claim spreads over 30 slots
     assertThat(
             Rank.delay(Rank.of("v1", canary), window)
                 .minus(Rank.delay(Rank.of("v1", first), window)))
