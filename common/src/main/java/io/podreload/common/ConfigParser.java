@@ -1,12 +1,14 @@
 package io.podreload.common;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,6 +26,18 @@ import org.yaml.snakeyaml.error.YAMLException;
  * reloader validates with it, so both agree on what is valid.
  */
 public final class ConfigParser {
+
+  /**
+   * The deepest nesting of mappings and lists accepted (the top-level mapping is level 1). Real
+   * configs stay below ten; the cap keeps a hostile file from costing a stack per level.
+   */
+  public static final int MAX_DEPTH = 64;
+
+  /**
+   * The parsers' own caps, a little above {@link #MAX_DEPTH}: they only guard their recursion
+   * against a document thousands of levels deep, and {@link #checkShape} reports the exact limit.
+   */
+  static final int PARSER_DEPTH_BACKSTOP = MAX_DEPTH + 8;
 
   private ConfigParser() {}
 
@@ -48,9 +62,56 @@ public final class ConfigParser {
       throw new ConfigParseException(
           file.name(), "the top level must be a mapping of keys, not a " + kind(tree));
     }
+    checkShape(file.name(), "", map, 1, new IdentityHashMap<>());
     Map<String, Object> flat = new LinkedHashMap<>();
     flatten("", map, flat);
     return flat;
+  }
+
+  /**
+   * Rejects what would overflow a stack later, in flattening, hashing, comparing or printing: a
+   * mapping or list that contains itself (a YAML alias inside its own anchor) and nesting deeper
+   * than {@link #MAX_DEPTH}. {@code open} holds the collections on the path from the top, by
+   * identity: an anchor used twice side by side is no cycle.
+   */
+  private static void checkShape(
+      String file, String key, Object value, int depth, IdentityHashMap<Object, Boolean> open)
+      throws ConfigParseException {
+    if (!(value instanceof Map<?, ?>) && !(value instanceof List<?>)) {
+      return;
+    }
+    String where = key.isEmpty() ? "the top level" : "key " + key;
+    if (depth > MAX_DEPTH) {
+      throw tooDeep(file, " at " + where);
+    }
+    if (open.put(value, Boolean.TRUE) != null) {
+      throw new ConfigParseException(
+          file,
+          where
+              + " contains itself (a YAML alias used inside its own anchor); remove the cycle");
+    }
+    if (value instanceof Map<?, ?> map) {
+      for (Map.Entry<?, ?> entry : map.entrySet()) {
+        String child = key.isEmpty() ? String.valueOf(entry.getKey()) : key + "." + entry.getKey();
+        checkShape(file, child, entry.getValue(), depth + 1, open);
+      }
+    } else {
+      List<?> list = (List<?>) value;
+      for (int i = 0; i < list.size(); i++) {
+        checkShape(file, key + "[" + i + "]", list.get(i), depth + 1, open);
+      }
+    }
+    open.remove(value);
+  }
+
+  private static ConfigParseException tooDeep(String file, String where) {
+    return new ConfigParseException(
+        file,
+        "mappings and lists nest more than "
+            + MAX_DEPTH
+            + " levels deep"
+            + where
+            + "; flatten the structure");
   }
 
   private static String decodeUtf8(ConfigFile file) throws ConfigParseException {
@@ -84,6 +145,8 @@ public final class ConfigParser {
   private static Object parseJson(String file, String text) throws ConfigParseException {
     try {
       return JsonTree.parse(text.getBytes(StandardCharsets.UTF_8));
+    } catch (StreamConstraintsException e) {
+      throw tooDeep(file, "");
     } catch (JsonProcessingException e) {
       var location = e.getLocation();
       String where = location == null ? "" : " at line " + location.getLineNr();
@@ -105,6 +168,7 @@ public final class ConfigParser {
             options.setAllowDuplicateKeys(false);
             options.setMaxAliasesForCollections(50); // a "billion laughs" document is rejected
             options.setAllowRecursiveKeys(false);
+            options.setNestingDepthLimit(PARSER_DEPTH_BACKSTOP);
             return new Yaml(new SafeConstructor(options));
           });
 
@@ -116,6 +180,9 @@ public final class ConfigParser {
       String where = mark == null ? "" : " at line " + (mark.getLine() + 1);
       throw new ConfigParseException(file, "invalid YAML" + where + ": " + e.getProblem());
     } catch (YAMLException e) {
+      if (String.valueOf(e.getMessage()).startsWith("Nesting Depth exceeded")) {
+        throw tooDeep(file, "");
+      }
       throw new ConfigParseException(file, "invalid YAML: " + e.getMessage());
     }
   }

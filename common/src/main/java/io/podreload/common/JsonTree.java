@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,7 +21,14 @@ import java.util.Map;
  */
 public final class JsonTree {
   private static final JsonFactory FACTORY =
-      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+      JsonFactory.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          // the reader below recurses per level: cap it well before the stack runs out
+          .streamReadConstraints(
+              StreamReadConstraints.builder()
+                  .maxNestingDepth(ConfigParser.PARSER_DEPTH_BACKSTOP)
+                  .build())
+          .build();
 
   private JsonTree() {}
 

@@ -87,4 +87,58 @@ class ConfigParserTest {
     }
     assertTrue(rejection("a.yml", yaml.toString()).contains("invalid YAML"));
   }
+
+  @Test
+  void aYamlAnchorThatContainsItselfIsRejectedNotOverflowed() {
+    assertTrue(
+        rejection("a.yml", "a: &x {b: *x}\n").contains("contains itself"),
+        "a map holding itself");
+    assertTrue(rejection("a.yml", "x: &x [*x]\n").contains("contains itself"), "a list");
+    assertTrue(
+        rejection("a.yml", "a: &x\n  b:\n    - c: *x\n").contains("contains itself"),
+        "a cycle through a list");
+  }
+
+  @Test
+  void theSameAnchorUsedTwiceWithoutACycleIsFine() throws Exception {
+    Map<String, Object> props =
+        parse("a.yml", "base: &b {host: h, port: 1}\none: *b\ntwo: {inner: *b}\n");
+    assertEquals("h", props.get("one.host"));
+    assertEquals(1, props.get("two.inner.port"));
+  }
+
+  @Test
+  void nestingDeeperThanTheLimitIsRejectedInEveryFormat() {
+    int depth = ConfigParser.MAX_DEPTH + 1;
+    String yamlMaps = nested(depth, "k", "  ", "v\n");
+    String yamlFlow = "a: " + "[".repeat(depth) + "]".repeat(depth) + "\n";
+    String json = "{\"a\": " + "[".repeat(depth) + "]".repeat(depth) + "}";
+    String deepJson = "{\"a\": " + "[".repeat(100_000) + "]".repeat(100_000) + "}";
+    String deepYaml = "a: " + "[".repeat(100_000) + "]".repeat(100_000) + "\n";
+    for (String[] c :
+        new String[][] {
+          {"a.yml", yamlMaps}, {"a.yml", yamlFlow}, {"a.json", json}, {"a.json", deepJson}, {"a.yml", deepYaml}
+        }) {
+      String message = rejection(c[0], c[1]);
+      assertTrue(message.contains("nest"), message);
+    }
+  }
+
+  @Test
+  void nestingUpToTheLimitIsAccepted() throws Exception {
+    // the top-level mapping is level 1; the innermost key holds a scalar
+    Map<String, Object> props =
+        parse("a.yml", nested(ConfigParser.MAX_DEPTH, "k", "  ", "v\n"));
+    assertEquals(1, props.size());
+    assertTrue(props.containsValue("v"));
+  }
+
+  /** {@code levels} mappings, each indented under the one before, the last holding {@code leaf}. */
+  private static String nested(int levels, String key, String indent, String leaf) {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < levels - 1; i++) {
+      text.append(indent.repeat(i)).append(key).append(":\n");
+    }
+    return text.append(indent.repeat(levels - 1)).append(key).append(": ").append(leaf).toString();
+  }
 }
