@@ -33,6 +33,8 @@ class BaseConfigTest {
     assertThat(Variants.get("base").containers())
         .extracting(Container::getImage)
         .containsExactly(
-            "podreload/logger:0.1.0", "podreload/reloader:0.1.0", "podreload/app:0.1.0");
+            "registry.example.com/podreload/logger:0.1.0",
+            "registry.example.com/podreload/reloader:0.1.0",
+            "registry.example.com/podreload/app:0.1.0");
   }
 }

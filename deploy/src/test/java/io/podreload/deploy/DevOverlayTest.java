@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import org.junit.jupiter.api.Test;
@@ -42,15 +41,12 @@ class DevOverlayTest {
   }
 
   @Test
-  void devRunsInItsOwnRestrictedNamespaceWithTheDevImages() {
+  void devRunsInItsOwnRestrictedNamespace() {
     assertThat(dev.items())
         .filteredOn(r -> !(r instanceof Namespace))
         .extracting(HasMetadata::getMetadata)
         .allSatisfy(md -> assertThat(md.getNamespace()).isEqualTo("podreload-dev"));
     assertThat(dev.one(Namespace.class, "podreload-dev").getMetadata().getLabels())
         .containsEntry("pod-security.kubernetes.io/enforce", "restricted");
-    assertThat(dev.containers())
-        .extracting(Container::getImage)
-        .containsExactly("podreload/logger:dev", "podreload/reloader:dev", "podreload/app:dev");
   }
 }
