@@ -87,8 +87,7 @@ public final class ConfigParser {
     if (open.put(value, Boolean.TRUE) != null) {
       throw new ConfigParseException(
           file,
-          where
-              + " contains itself (a YAML alias used inside its own anchor); remove the cycle");
+          where + " contains itself (a YAML alias used inside its own anchor); remove the cycle");
     }
     if (value instanceof Map<?, ?> map) {
       for (Map.Entry<?, ?> entry : map.entrySet()) {

@@ -91,8 +91,7 @@ class ConfigParserTest {
   @Test
   void aYamlAnchorThatContainsItselfIsRejectedNotOverflowed() {
     assertTrue(
-        rejection("a.yml", "a: &x {b: *x}\n").contains("contains itself"),
-        "a map holding itself");
+        rejection("a.yml", "a: &x {b: *x}\n").contains("contains itself"), "a map holding itself");
     assertTrue(rejection("a.yml", "x: &x [*x]\n").contains("contains itself"), "a list");
     assertTrue(
         rejection("a.yml", "a: &x\n  b:\n    - c: *x\n").contains("contains itself"),
@@ -117,7 +116,11 @@ class ConfigParserTest {
     String deepYaml = "a: " + "[".repeat(100_000) + "]".repeat(100_000) + "\n";
     for (String[] c :
         new String[][] {
-          {"a.yml", yamlMaps}, {"a.yml", yamlFlow}, {"a.json", json}, {"a.json", deepJson}, {"a.yml", deepYaml}
+          {"a.yml", yamlMaps},
+          {"a.yml", yamlFlow},
+          {"a.json", json},
+          {"a.json", deepJson},
+          {"a.yml", deepYaml}
         }) {
       String message = rejection(c[0], c[1]);
       assertTrue(message.contains("nest"), message);
@@ -127,8 +130,7 @@ class ConfigParserTest {
   @Test
   void nestingUpToTheLimitIsAccepted() throws Exception {
     // the top-level mapping is level 1; the innermost key holds a scalar
-    Map<String, Object> props =
-        parse("a.yml", nested(ConfigParser.MAX_DEPTH, "k", "  ", "v\n"));
+    Map<String, Object> props = parse("a.yml", nested(ConfigParser.MAX_DEPTH, "k", "  ", "v\n"));
     assertEquals(1, props.size());
     assertTrue(props.containsValue("v"));
   }
