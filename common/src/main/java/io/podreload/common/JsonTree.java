@@ -9,6 +9,8 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +19,8 @@ import java.util.Map;
 /**
  * JSON to and from plain maps, lists, strings, numbers, booleans and nulls, on jackson-core's
  * streaming parser: the status file and JSON config files need no data binding, and the sidecars
- * start faster and smaller without it. Duplicate keys and trailing content are errors.
+ * start faster and smaller without it. Duplicate keys and trailing content are errors. The one JSON
+ * writer of the sidecars: the status file, health answers and the Vault client's requests.
  */
 public final class JsonTree {
   private static final JsonFactory FACTORY =
@@ -57,6 +60,17 @@ public final class JsonTree {
       write(generator, value);
     }
     return out.toByteArray();
+  }
+
+  /** {@code value} as JSON on one line, e.g. a health answer. */
+  public static String toJson(Object value) {
+    StringWriter out = new StringWriter(128);
+    try (JsonGenerator generator = FACTORY.createGenerator(out)) {
+      write(generator, value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does not fail
+    }
+    return out.toString();
   }
 
   private static Object read(JsonParser parser) throws IOException {

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,6 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The pod that DESIGN.md describes, in every variant of the manifests. */
 class PodStructureTest {
   private static final String VARIANTS = "io.podreload.deploy.Variants#names";
+
+  /** ENDPOINTS_ALL_PORT's default (DESIGN.md). */
+  static final String APP_MANAGEMENT_PORT = "8090";
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(VARIANTS)
@@ -185,23 +189,27 @@ class PodStructureTest {
 
     for (var entry :
         Map.of(
-                "app", List.of("MICRONAUT_SERVER_PORT", "ENDPOINTS_ALL_PORT"),
-                "reloader", List.of("RELOADER_HTTP_PORT"),
-                "logger", List.of("LOGGER_HTTP_PORT"))
+                "app", "MICRONAUT_SERVER_PORT",
+                "reloader", "RELOADER_HTTP_PORT",
+                "logger", "LOGGER_HTTP_PORT")
             .entrySet()) {
-      List<Integer> ports = new ArrayList<>();
-      for (String setting : entry.getValue()) {
-        // The documented default (docs/configuration.md), unless the manifest sets the variable.
-        Matcher documented =
-            Pattern.compile("\\| `" + setting + "` \\| `(\\d+)` \\|").matcher(reference);
-        assertThat(documented.find()).as(setting + " default documented").isTrue();
-        ports.add(
-            Integer.parseInt(m.envValue(entry.getKey(), setting).orElse(documented.group(1))));
+      // The documented default (docs/configuration.md), unless the manifest sets the variable.
+      Matcher documented =
+          Pattern.compile("\\| `" + entry.getValue() + "` \\| `(\\d+)` \\|").matcher(reference);
+      assertThat(documented.find()).as(entry.getValue() + " default documented").isTrue();
+      int port =
+          Integer.parseInt(
+              m.envValue(entry.getKey(), entry.getValue()).orElse(documented.group(1)));
+      List<Integer> expected = new ArrayList<>(List.of(port));
+      if (entry.getKey().equals("app")) {
+        // Micronaut's management port (ENDPOINTS_ALL_PORT): health, metrics, /config.
+        expected.add(
+            Integer.parseInt(m.envValue("app", "ENDPOINTS_ALL_PORT").orElse(APP_MANAGEMENT_PORT)));
       }
       assertThat(m.container(entry.getKey()).getPorts())
           .extracting(ContainerPort::getContainerPort)
           .as(entry.getKey())
-          .containsExactlyInAnyOrderElementsOf(ports);
+          .containsExactlyElementsOf(expected);
     }
   }
 
@@ -211,8 +219,9 @@ class PodStructureTest {
     Container reloader = Variants.get(variant).container("reloader");
 
     // The reloader's full /health fails while a source fails; the pod's readiness includes the
-    // sidecar's, so only the liveness group may decide it.
-    assertThat(reloader.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/liveness");
+    // sidecar's, so only "started" may decide it, and liveness only "alive".
+    assertThat(reloader.getStartupProbe().getHttpGet().getPath()).isEqualTo("/health/readiness");
+    assertThat(reloader.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/readiness");
     assertThat(reloader.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health/liveness");
   }
 
@@ -238,6 +247,46 @@ class PodStructureTest {
                   .as(c.getName() + " limit >= request")
                   .isGreaterThanOrEqualTo(Quantity.getAmountInBytes(request));
             });
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(VARIANTS)
+  void containersThatWriteToDiskBackedVolumesRequestAndLimitEphemeralStorageToCoverThem(
+      String variant) {
+    Manifests m = Variants.get(variant);
+    BigDecimal sizeLimits = BigDecimal.ZERO;
+    BigDecimal limits = BigDecimal.ZERO;
+
+    for (Volume v : m.pod().getVolumes()) {
+      if (v.getEmptyDir() != null && !"Memory".equals(v.getEmptyDir().getMedium())) {
+        assertThat(v.getEmptyDir().getSizeLimit()).as(v.getName() + " sizeLimit").isNotNull();
+        sizeLimits = sizeLimits.add(Quantity.getAmountInBytes(v.getEmptyDir().getSizeLimit()));
+      }
+    }
+    for (Container c : m.containers()) {
+      Quantity request = c.getResources().getRequests().get("ephemeral-storage");
+      Quantity limit = c.getResources().getLimits().get("ephemeral-storage");
+      assertThat(request).as(c.getName() + " ephemeral-storage request").isNotNull();
+      assertThat(limit).as(c.getName() + " ephemeral-storage limit").isNotNull();
+      assertThat(Quantity.getAmountInBytes(limit))
+          .as(c.getName() + " ephemeral-storage limit >= request")
+          .isGreaterThanOrEqualTo(Quantity.getAmountInBytes(request));
+      BigDecimal written = BigDecimal.ZERO;
+      for (VolumeMount mount : c.getVolumeMounts()) {
+        Volume v = volumeAt(m, c.getName(), mount.getMountPath());
+        if (!Boolean.TRUE.equals(mount.getReadOnly())
+            && v.getEmptyDir() != null
+            && !"Memory".equals(v.getEmptyDir().getMedium())) {
+          written = written.add(Quantity.getAmountInBytes(v.getEmptyDir().getSizeLimit()));
+        }
+      }
+      assertThat(Quantity.getAmountInBytes(limit))
+          .as(c.getName() + " ephemeral-storage limit covers the emptyDirs it writes")
+          .isGreaterThanOrEqualTo(written);
+      limits = limits.add(Quantity.getAmountInBytes(limit));
+    }
+    // The kubelet evicts the pod when all its disk use passes the sum of its containers' limits.
+    assertThat(limits).as("the pod's ephemeral-storage limit").isGreaterThan(sizeLimits);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -316,9 +365,54 @@ class PodStructureTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(VARIANTS)
-  void loggerGetsTimeToShipTheLastLinesAfterTheAppStops(String variant) {
-    assertThat(Variants.get(variant).pod().getTerminationGracePeriodSeconds())
-        .isGreaterThanOrEqualTo(30L);
+  void theAppsShutdownAndThenTheLoggersDrainFitInTheGracePeriod(String variant) {
+    Manifests m = Variants.get(variant);
+    Container app = m.container("app");
+    long preStop =
+        Optional.ofNullable(app.getLifecycle())
+            .map(l -> l.getPreStop())
+            .map(h -> h.getSleep() == null ? 0L : h.getSleep().getSeconds())
+            .orElse(0L);
+    // Each program's own stop, from the manifest's value or the documented default (0 where a
+    // program documents no such setting).
+    long delay = seconds(m, "app", "APP_SHUTDOWN_DELAY");
+    long drain = seconds(m, "logger", "LOGGER_SHUTDOWN_TIMEOUT");
+
+    assertThat(drain).as("the logger's drain is documented").isPositive();
+    assertThat(m.pod().getTerminationGracePeriodSeconds())
+        .as(
+            "preStop %d s + APP_SHUTDOWN_DELAY %d s + graceful shutdown %d s + reloader %d s +"
+                + " LOGGER_SHUTDOWN_TIMEOUT %d s",
+            preStop, delay, APP_GRACEFUL_SHUTDOWN_SECONDS, RELOADER_STOP_SECONDS, drain)
+        .isGreaterThanOrEqualTo(
+            preStop + delay + APP_GRACEFUL_SHUTDOWN_SECONDS + RELOADER_STOP_SECONDS + drain);
+  }
+
+  /** Micronaut's graceful shutdown: requests in flight get this long (docs/configuration.md). */
+  static final long APP_GRACEFUL_SHUTDOWN_SECONDS = 15;
+
+  /** The reloader closes its sources and exits: well under a second; this is a margin. */
+  static final long RELOADER_STOP_SECONDS = 5;
+
+  /** A duration setting of {@code container}: the manifest's, else the documented default. */
+  static long seconds(Manifests m, String container, String name) {
+    String value =
+        m.envValue(container, name)
+            .orElseGet(
+                () -> {
+                  Matcher documented =
+                      Pattern.compile("\\| `" + name + "` \\| `([^`]+)` \\|")
+                          .matcher(Repo.read(ConfigurationReference.PATH));
+                  return documented.find() ? documented.group(1) : "0s";
+                });
+    Matcher d = Pattern.compile("(\\d+)(ms|s|m)").matcher(value);
+    assertThat(d.matches()).as(name + " = " + value).isTrue();
+    long n = Long.parseLong(d.group(1));
+    return switch (d.group(2)) {
+      case "ms" -> (n + 999) / 1000;
+      case "m" -> n * 60;
+      default -> n;
+    };
   }
 
   static String commandLine(String program) {

@@ -6,9 +6,12 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import java.math.BigDecimal;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** kustomize/overlays/prod: replicas that survive drains, the volume source, no API access. */
@@ -54,6 +57,31 @@ class ProdOverlayTest {
     assertThat(prod.find(ConfigMap.class, "app-config")).isPresent();
     assertThat(prod.deployment().getSpec().getStrategy().getRollingUpdate().getMaxUnavailable())
         .isEqualTo(new IntOrString(0));
+  }
+
+  @Test
+  void prodSpreadsReplicasOverZonesAndNodesCountingOnlyTheirOwnReplicaSet() {
+    Map<String, TopologySpreadConstraint> byKey = new HashMap<>();
+    prod.pod().getTopologySpreadConstraints().forEach(t -> byKey.put(t.getTopologyKey(), t));
+    Map<String, String> podLabels =
+        prod.deployment().getSpec().getTemplate().getMetadata().getLabels();
+
+    assertThat(byKey).containsOnlyKeys("topology.kubernetes.io/zone", "kubernetes.io/hostname");
+    assertThat(byKey.values())
+        .allSatisfy(
+            t -> {
+              assertThat(t.getMaxSkew()).isEqualTo(1);
+              assertThat(t.getMatchLabelKeys()).containsExactly("pod-template-hash");
+              assertThat(podLabels).containsAllEntriesOf(t.getLabelSelector().getMatchLabels());
+              // A zone or node short of room delays no pod: the spread is a preference.
+              assertThat(t.getWhenUnsatisfiable()).isEqualTo("ScheduleAnyway");
+            });
+  }
+
+  @Test
+  void aDrainMayEvictAPodThatIsNotReadyEvenWhenTheBudgetIsSpent() {
+    assertThat(prod.one(PodDisruptionBudget.class, "app").getSpec().getUnhealthyPodEvictionPolicy())
+        .isEqualTo("AlwaysAllow");
   }
 
   private static BigDecimal bytes(Quantity q) {

@@ -36,6 +36,11 @@ record Settings(Manifests manifests, String container) {
         .orElseThrow(() -> new AssertionError(container + " has no value for " + name));
   }
 
+  /** The manifest's value, if it sets one. */
+  Optional<String> optional(String name) {
+    return manifests.envValue(container, name);
+  }
+
   String getOrDefault(String name, String fallback) {
     return manifests.envValue(container, name).orElse(DEFAULTS.getOrDefault(name, fallback));
   }

@@ -1,10 +1,12 @@
 package io.podreload.reloader;
 
 import io.micronaut.context.ApplicationContext;
+import io.podreload.common.Health;
 import io.podreload.common.PrometheusRegistry;
 import io.podreload.common.SidecarLogging;
 import io.podreload.common.StatusHttpServer;
 import io.podreload.common.StatusHttpServer.Answer;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -56,17 +58,15 @@ public final class Application {
 
   private static Map<String, Supplier<Answer>> routes(
       Reloader reloader, PrometheusRegistry registry) {
-    return Map.of(
-        "/health",
-        () -> {
-          Reloader.Health health = reloader.health();
-          return Answer.health(health.up(), health.details());
-        },
-        // Only the process itself: a sidecar's readiness is the pod's (docs/operations.md).
-        "/health/liveness",
-        () -> Answer.health(true, Map.of()),
-        "/prometheus",
-        () -> Answer.prometheus(registry));
+    Map<String, Supplier<Answer>> routes =
+        new LinkedHashMap<>(
+            StatusHttpServer.healthRoutes(
+                reloader::health,
+                reloader::liveness,
+                // The server listens only once the first config is in place (see above).
+                Health::healthy));
+    routes.put("/prometheus", () -> Answer.prometheus(registry));
+    return routes;
   }
 
   /** The message that says what to fix: Micronaut wraps a bean's failure in layers of context. */

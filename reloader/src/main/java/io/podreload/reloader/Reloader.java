@@ -3,6 +3,7 @@ package io.podreload.reloader;
 import io.micronaut.context.BeanProvider;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.exceptions.ConfigurationException;
+import io.podreload.common.Health;
 import io.podreload.common.PrometheusRegistry;
 import io.podreload.reloader.kubernetes.ConfigMapSource;
 import io.podreload.reloader.pipeline.ReloadPipeline;
@@ -105,8 +106,10 @@ public final class Reloader {
     return new Health(problem.isEmpty(), details);
   }
 
-  /** What {@code /health} says. */
-  public record Health(boolean up, Map<String, Object> details) {}
+  /** {@code /health/liveness}: the process answers. */
+  public Health liveness() {
+    return Health.healthy();
+  }
 
   public ReloadPipeline pipeline() {
     return pipeline;

@@ -1,4 +1,4 @@
-package io.podreload.common;
+package io.podreload.devtools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
-package io.podreload.common;
+package io.podreload.devtools;
 
+import io.podreload.common.KubeletVolume;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
@@ -19,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * in-place write or an editor's rename-over save) becomes one atomic {@code ..data} swap, after an
  * optional delay like the kubelet's sync period.
  *
- * <pre>java -cp common/target/common.jar io.podreload.common.LocalKubelet FILE VOLUME_DIR [DELAY]
+ * <pre>
+ * java -cp devtools/target/devtools.jar:common/target/common.jar io.podreload.devtools.LocalKubelet FILE VOLUME_DIR [DELAY]
  * </pre>
  */
 public final class LocalKubelet {

@@ -1,0 +1,204 @@
+package io.podreload.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.podreload.common.StatusHttpServer.Answer;
+import io.podreload.common.StatusHttpServer.Limits;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class StatusHttpServerTest {
+
+  private final List<Socket> sockets = new ArrayList<>();
+  private StatusHttpServer server;
+  private final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+  @AfterEach
+  void close() throws Exception {
+    for (Socket s : sockets) {
+      s.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private StatusHttpServer start(Map<String, Supplier<Answer>> routes) throws Exception {
+    server = StatusHttpServer.start(0, "TEST_PORT", routes);
+    return server;
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return get("GET", path);
+  }
+
+  private HttpResponse<String> get(String method, String path) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .timeout(Duration.ofSeconds(1))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private Socket connect() throws Exception {
+    Socket s = new Socket();
+    s.connect(new InetSocketAddress("127.0.0.1", server.port()), 1000);
+    sockets.add(s);
+    return s;
+  }
+
+  @Test
+  void servesTheAgreedHealthShapeOnItsThreePaths() throws Exception {
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("problem", "vault: failing for 130 s");
+    start(
+        StatusHttpServer.healthRoutes(
+            () -> new Health(false, details), Health::healthy, () -> Health.down("starting")));
+
+    HttpResponse<String> health = get("/health");
+    assertEquals(503, health.statusCode());
+    assertEquals("application/json", health.headers().firstValue("Content-Type").orElseThrow());
+    assertEquals(
+        Map.of("status", "DOWN", "problem", "vault: failing for 130 s"),
+        JsonTree.parse(health.body().getBytes(StandardCharsets.UTF_8)));
+    HttpResponse<String> liveness = get("/health/liveness");
+    assertEquals(200, liveness.statusCode());
+    assertEquals("{\"status\":\"UP\"}", liveness.body().strip());
+    assertEquals(503, get("/health/readiness").statusCode());
+    assertEquals(200, get("/health/liveness?probe=1").statusCode(), "a query is not the path");
+  }
+
+  @Test
+  void headAnswersWithoutBodyUnknownPathsAre404OtherMethods405() throws Exception {
+    start(Map.of("/health", () -> Answer.health(Health.healthy())));
+    HttpResponse<String> head = get("HEAD", "/health");
+    assertEquals(200, head.statusCode());
+    assertEquals("", head.body());
+    assertEquals(404, get("/healthz").statusCode());
+    assertEquals(405, get("DELETE", "/health").statusCode());
+  }
+
+  @Test
+  void aFailingRouteAnswers500WithoutTheExceptionsText() throws Exception {
+    start(
+        Map.of(
+            "/health",
+            () -> {
+              throw new IllegalStateException("Unrecognized token 's3cretvalue'");
+            },
+            "/prometheus",
+            () -> {
+              throw new OutOfMemoryError("s3cretvalue");
+            }));
+    HttpResponse<String> failed = get("/health");
+    assertEquals(500, failed.statusCode());
+    assertFalse(failed.body().contains("s3cret"), failed.body());
+    HttpResponse<String> error = get("/prometheus");
+    assertEquals(500, error.statusCode());
+    assertFalse(error.body().contains("s3cret"), error.body());
+    assertEquals(500, get("/health").statusCode(), "the server survives an Error in a route");
+  }
+
+  @Test
+  void idleAndHalfSentConnectionsDoNotStopHealthAnswering() throws Exception {
+    start(Map.of("/health", () -> Answer.health(Health.healthy())));
+    for (int i = 0; i < 8; i++) {
+      connect(); // connected, nothing sent
+      OutputStream out = connect().getOutputStream();
+      out.write("GET /hea".getBytes(StandardCharsets.US_ASCII)); // and then nothing
+      out.flush();
+    }
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(1), () -> assertEquals(200, get("/health").statusCode()));
+  }
+
+  @Test
+  void moreIdleConnectionsThanItKeepsOpenDoNotStopHealthAnswering() throws Exception {
+    start(Map.of("/health", () -> Answer.health(Health.healthy())));
+    for (int i = 0; i < Limits.DEFAULT.maxConnections() + 16; i++) {
+      connect().getOutputStream().write('G');
+    }
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(1), () -> assertEquals(200, get("/health").statusCode()));
+  }
+
+  @Test
+  void aConnectionThatDoesNotFinishItsRequestIsClosedAfterTheRequestTimeout() throws Exception {
+    server =
+        StatusHttpServer.start(
+            0,
+            "TEST_PORT",
+            Map.of("/health", () -> Answer.health(Health.healthy())),
+            new Limits(1, 8, Duration.ofMillis(200), Duration.ofMillis(200)));
+    Socket slow = connect();
+    slow.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n".getBytes());
+    slow.setSoTimeout(3000);
+    long start = System.nanoTime();
+    InputStream in = slow.getInputStream();
+    assertEquals(-1, in.read(), "closed without an answer");
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(millis < 2000, "closed after " + millis + " ms");
+  }
+
+  @Test
+  void aSlowRouteDoesNotHoldTheOthers() throws Exception {
+    start(
+        Map.of(
+            "/slow",
+            () -> {
+              try {
+                Thread.sleep(3000);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return Answer.health(Health.healthy());
+            },
+            "/health",
+            () -> Answer.health(Health.healthy())));
+    Socket slow = connect();
+    slow.getOutputStream().write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(1), () -> assertEquals(200, get("/health").statusCode()));
+  }
+
+  @Test
+  void itsThreadKeepsTheProgramAliveAfterMainReturns() throws Exception {
+    start(Map.of());
+    Thread serving =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> t.getName().equals("status-http"))
+            .findFirst()
+            .orElseThrow();
+    assertFalse(serving.isDaemon(), "a daemon thread would let a sidecar's JVM exit");
+  }
+
+  @Test
+  void aTakenPortNamesTheVariableToChange() throws Exception {
+    start(Map.of());
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            java.io.IOException.class,
+            () -> StatusHttpServer.start(server.port(), "TEST_PORT", Map.of()));
+    assertTrue(e.getMessage().contains("set TEST_PORT to a free port"), e.getMessage());
+  }
+}
