@@ -55,7 +55,7 @@ class MonitoringMetricsEndToEndTest {
       await("the logger has followed the access log")
           .atMost(Duration.ofSeconds(30))
           .until(() -> pod.metric(pod.loggerPort, "logger_lines_written_total.*") > 0);
-      for (int port : new int[] {pod.appPort, pod.reloaderPort, pod.loggerPort}) {
+      for (int port : new int[] {pod.appManagementPort, pod.reloaderPort, pod.loggerPort}) {
         exported.addAll(sampleNames(pod.get(port, "/prometheus").body()));
       }
     }
