@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.podreload.common.KubeletVolume;
 import io.podreload.common.ReloadStatus;
+import io.podreload.micronaut.ConfigEndpoint;
+import io.podreload.micronaut.testing.HostProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,10 +23,7 @@ class AppReloadTest {
   @TempDir Path work;
 
   static void publish(Path dir, String file, String content) throws IOException {
-    KubeletVolume.write(
-        dir,
-        Map.of(file, content.getBytes(StandardCharsets.UTF_8)),
-        PosixFilePermissions.fromString("rw-r--r--"));
+    HostProcess.publish(dir, file, content);
   }
 
   static String greeting(String text) {
@@ -34,7 +33,7 @@ class AppReloadTest {
   @Test
   void aKubeletSwapFollowedBySighupIsServedWithoutARestart() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("first"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       assertThat(app.get("/")).isEqualTo("first");
       ReloadStatus before = app.awaitAttempt(1);
       assertThat(before.applied()).isTrue();
@@ -54,14 +53,14 @@ class AppReloadTest {
           .containsEntry(
               app.config.toAbsolutePath().toString(), KubeletVolume.read(app.config).hash())
           .doesNotContainKey(app.secrets.toAbsolutePath().toString()); // missing: skipped
-      assertThat(app.get("/config")).contains("\"generation\":2").contains("\"lastError\":null");
+      assertThat(app.manage("/config")).contains("\"generation\":2").contains("\"lastError\":null");
     }
   }
 
   @Test
   void identicalContentKeepsItsVersion() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("same"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       String version = app.awaitAttempt(1).version();
       publish(app.config, "application.yml", greeting("same"));
       app.signal("HUP");
@@ -74,7 +73,7 @@ class AppReloadTest {
   @Test
   void aMalformedFileIsRejectedAndTheLastGoodGreetingKeepsServing() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("good"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       String version = app.awaitAttempt(1).version();
       publish(app.config, "application.yml", "app:\n  greeting: [unclosed\n");
       app.signal("HUP");
@@ -89,7 +88,7 @@ class AppReloadTest {
           .containsEntry(
               app.config.toAbsolutePath().toString(), KubeletVolume.read(app.config).hash());
       assertThat(app.get("/")).isEqualTo("good");
-      assertThat(app.get("/config"))
+      assertThat(app.manage("/config"))
           .contains("\"lastResult\":\"rejected\"")
           .contains("invalid YAML");
       assertThat(app.isAlive()).isTrue();
@@ -99,7 +98,7 @@ class AppReloadTest {
   @Test
   void aBlankGreetingIsRejectedWithTheReasonInTheStatusFileAndConfig() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("good"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       app.awaitAttempt(1);
       publish(app.config, "application.yml", greeting("  "));
       app.signal("HUP");
@@ -108,8 +107,8 @@ class AppReloadTest {
       assertThat(rejected.result()).isEqualTo(ReloadStatus.REJECTED);
       assertThat(rejected.error()).contains("app.greeting").contains("blank");
       assertThat(app.get("/")).isEqualTo("good");
-      assertThat(app.get("/config")).contains("app.greeting");
-      assertThat(app.get("/prometheus")).contains("app_reloads_total{result=\"rejected\"} 1.0");
+      assertThat(app.manage("/config")).contains("app.greeting");
+      assertThat(app.manage("/prometheus")).contains("app_reloads_total{result=\"rejected\"} 1.0");
     }
   }
 
@@ -117,7 +116,7 @@ class AppReloadTest {
   void theSameKeyInTwoFilesOfOneDirIsRejected() throws Exception {
     Path config = work.resolve("config");
     publish(config, "application.yml", greeting("good"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       app.awaitAttempt(1);
       KubeletVolume.write(
           config,
@@ -135,7 +134,7 @@ class AppReloadTest {
   @Test
   void aBurstOf200SighupsLeavesTheAppAliveOnTheLatestConfig() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("v0"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       app.awaitAttempt(1);
       for (int i = 1; i <= 200; i++) {
         if (i % 20 == 0) {
@@ -164,11 +163,12 @@ class AppReloadTest {
     publish(work.resolve("config"), "application.yml", "app:\n  greeting: base\ndb:\n  user: u\n");
     String secret = "s3cr3t-value-42";
     publish(work.resolve("secrets"), "vault.properties", "db.password=" + secret + "\n");
-    try (AppProcess app = AppProcess.start(work, Map.of("LOG_LEVEL", "debug"))) {
-      String config = app.get("/config");
+    try (HostProcess app =
+        HostProcess.start(Application.class, work, Map.of("LOG_LEVEL", "debug"))) {
+      String config = app.manage("/config");
       assertThat(config)
           .contains("\"db.user\":\"u\"")
-          .contains("\"db.password\":\"" + ConfigController.MASK + "\"")
+          .contains("\"db.password\":\"" + ConfigEndpoint.MASK + "\"")
           .doesNotContain(secret);
       // a broken secret file is reported without quoting it
       publish(app.secrets, "vault.properties", "db.password=\\u12" + secret + "\n");
@@ -186,30 +186,13 @@ class AppReloadTest {
   }
 
   @Test
-  void anInvalidFirstConfigServesTheBuiltInGreetingAndSaysWhy() throws Exception {
-    publish(work.resolve("config"), "application.yml", "app: [\n");
-    try (AppProcess app = AppProcess.start(work)) {
-      ReloadStatus status = app.awaitAttempt(1);
-      assertThat(status.result()).isEqualTo(ReloadStatus.REJECTED);
-      assertThat(status.generation()).isZero();
-      assertThat(app.get("/")).isEqualTo("Hello from the built-in config");
-
-      publish(app.config, "application.yml", greeting("fixed"));
-      app.signal("HUP");
-      assertThat(app.awaitAttempt(2).generation()).isEqualTo(1);
-      assertThat(app.get("/")).isEqualTo("fixed");
-    }
-  }
-
-  @Test
   void anUnwritableStatusFileIsReportedAndTheAppKeepsServing() throws Exception {
     Path notADir = Files.writeString(work.resolve("not-a-dir"), "x");
     publish(work.resolve("config"), "application.yml", greeting("still here"));
-    Map<String, String> env =
-        Map.of(AppEnvironment.STATUS_FILE, notADir.resolve("status.json").toString());
-    try (AppProcess app = AppProcess.start(work, env)) {
+    Map<String, String> env = Map.of("APP_STATUS_FILE", notADir.resolve("status.json").toString());
+    try (HostProcess app = HostProcess.start(Application.class, work, env)) {
       assertThat(app.get("/")).isEqualTo("still here");
-      assertThat(app.get("/health")).contains("cannot write the status file");
+      assertThat(app.manage("/config")).contains("cannot write the status file");
       assertThat(app.output()).contains("cannot write the status file");
       publish(app.config, "application.yml", greeting("reloaded anyway"));
       app.signal("HUP");
@@ -220,12 +203,12 @@ class AppReloadTest {
   @Test
   void micronautRefreshableSettingsFollowAReload() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("quiet"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       app.awaitAttempt(1);
       publish(
           app.config,
           "application.yml",
-          greeting("verbose") + "logger:\n  levels:\n    io.podreload.app: DEBUG\n");
+          greeting("verbose") + "logger:\n  levels:\n    io.podreload.micronaut: DEBUG\n");
       app.signal("HUP");
       app.awaitAttempt(2);
       app.signal("HUP"); // the refreshed logger level shows on the next attempt

@@ -1,21 +1,23 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.env.Environment;
 import io.micronaut.context.env.PropertySource;
 import io.micronaut.context.event.ApplicationEventPublisher;
 import io.micronaut.runtime.context.scope.refresh.RefreshEvent;
-import io.podreload.app.ConfigLoader.ConfigLoadException;
-import io.podreload.app.SettingsBinder.InvalidConfigException;
 import io.podreload.common.DirSnapshot;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
+import io.podreload.micronaut.ConfigLoader.ConfigLoadException;
+import io.podreload.micronaut.SettingsBinder.InvalidConfigException;
 import jakarta.annotation.PreDestroy;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,15 +39,17 @@ import sun.misc.Signal;
  * exactly one more reload after it, run by the thread already reloading: signals may be coalesced
  * but never lost.
  */
+@Requires(property = PodreloadSettings.PREFIX + ".enabled", notEquals = "false")
 @Context
 public final class ConfigReloader {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
   private static final String CHANGED = "(changed)";
 
-  private final AppEnvironment settings;
+  private final PodreloadSettings settings;
   private final ConfigLoader loader;
   private final SettingsBinder binder;
+  private final List<ConfigValidator> validators;
   private final Environment environment;
   private final ApplicationEventPublisher<RefreshEvent> refreshPublisher;
   private final Counter applied;
@@ -65,19 +69,22 @@ public final class ConfigReloader {
   private volatile String statusFileProblem;
 
   public ConfigReloader(
-      AppEnvironment settings,
+      PodreloadSettings settings,
       SettingsBinder binder,
+      List<ConfigValidator> validators,
       Environment environment,
       ApplicationEventPublisher<RefreshEvent> refreshPublisher,
       MeterRegistry metrics) {
     this.settings = settings;
     this.loader = new ConfigLoader(settings);
     this.binder = binder;
+    this.validators = List.copyOf(validators);
     this.environment = environment;
     this.refreshPublisher = refreshPublisher;
     this.applied = metrics.counter("app.reloads", "result", ReloadStatus.APPLIED);
     this.rejected = metrics.counter("app.reloads", "result", ReloadStatus.REJECTED);
-    Gauge.builder("app.config.generation", this, r -> r.current().generation())
+    Gauge.builder(
+            "app.config.generation", this, r -> r.current() == null ? 0 : r.current().generation())
         .description("Loads applied by this process")
         .register(metrics);
     Gauge.builder("app.reload.last.duration", this, r -> r.lastDurationSeconds)
@@ -95,9 +102,18 @@ public final class ConfigReloader {
         settings.statusFile());
   }
 
-  /** The config being served. */
+  /** The config being served; null until the first valid config (the app is not ready then). */
   public ActiveConfig current() {
     return active.get();
+  }
+
+  /**
+   * The served instance of one of the host's {@code @ConfigurationProperties} types; empty until
+   * the first valid config.
+   */
+  public <T> Optional<T> current(Class<T> type) {
+    ActiveConfig served = active.get();
+    return served == null ? Optional.empty() : served.settings(type);
   }
 
   /** The last load attempt, applied or rejected. */
@@ -145,9 +161,10 @@ public final class ConfigReloader {
       long read = System.nanoTime();
       ConfigSet candidate = loader.merge(snapshots);
       long parsed = System.nanoTime();
-      AppSettings appSettings = binder.bind(candidate.properties());
-      long bound = System.nanoTime();
-      ActiveConfig previous = swap(candidate, appSettings);
+      Map<Class<?>, Object> bound = binder.bind(candidate.properties());
+      veto(new ConfigCandidate(candidate.properties(), bound));
+      long checked = System.nanoTime();
+      ActiveConfig previous = swap(candidate, bound);
       long swapped = System.nanoTime();
       applied.increment();
       finish(started, ReloadStatus.APPLIED, null, candidate.sources());
@@ -157,31 +174,49 @@ public final class ConfigReloader {
       syncEnvironment(previous, candidate);
       if (LOG.isDebugEnabled()) {
         LOG.debug(
-            "load attempt {}: read {} us, parse {} us, bind {} us, swap {} us, ack {} us,"
+            "load attempt {}: read {} us, parse {} us, bind and check {} us, swap {} us, ack {} us,"
                 + " environment {} us",
             attempts,
             (read - started) / 1000,
             (parsed - read) / 1000,
-            (bound - parsed) / 1000,
-            (swapped - bound) / 1000,
+            (checked - parsed) / 1000,
+            (swapped - checked) / 1000,
             (acknowledged - swapped) / 1000,
             (System.nanoTime() - acknowledged) / 1000);
       }
     } catch (ConfigLoadException | InvalidConfigException | RuntimeException e) {
-      String error = e.getMessage() == null ? e.toString() : e.getMessage();
-      if (active.get() == null) {
-        serveBuiltIn();
-      }
-      rejected.increment();
-      finish(started, ReloadStatus.REJECTED, error, ConfigSet.sourcesOf(snapshots));
+      reject(started, e.getMessage() == null ? e.toString() : e.getMessage(), snapshots);
+    } catch (Error e) {
+      // What no check foresaw (a stack overflow in a parser or a validator): the attempt is
+      // rejected like any other and the reload thread lives on. (Out of memory exits the JVM:
+      // jvm.options has -XX:+ExitOnOutOfMemoryError.)
+      LOG.error("load attempt {} failed with {}", attempts, e.toString(), e);
+      reject(started, "the config could not be loaded: " + e, snapshots);
+    }
+  }
+
+  /** The last good config keeps serving; before the first one, nothing does (not ready). */
+  private void reject(long started, String error, List<DirSnapshot> snapshots) {
+    rejected.increment();
+    finish(started, ReloadStatus.REJECTED, error, ConfigSet.sourcesOf(snapshots));
+  }
+
+  /** The host's own checks: any problem rejects the candidate. */
+  private void veto(ConfigCandidate candidate) throws InvalidConfigException {
+    List<String> problems = new ArrayList<>();
+    for (ConfigValidator validator : validators) {
+      problems.addAll(validator.problems(candidate));
+    }
+    if (!problems.isEmpty()) {
+      throw new InvalidConfigException(String.join("; ", problems));
     }
   }
 
   /** Serves the candidate from now on; returns the config it replaced (null at start). */
-  private ActiveConfig swap(ConfigSet candidate, AppSettings appSettings) {
+  private ActiveConfig swap(ConfigSet candidate, Map<Class<?>, Object> bound) {
     ActiveConfig previous = active.get();
     long generation = previous == null ? 1 : previous.generation() + 1;
-    active.set(new ActiveConfig(appSettings, candidate, generation, Instant.now()));
+    active.set(new ActiveConfig(bound, candidate, generation, Instant.now()));
     return previous;
   }
 
@@ -231,44 +266,30 @@ public final class ConfigReloader {
     return changed;
   }
 
-  /** The first load failed: serve the built-in config rather than nothing, and say so. */
-  private void serveBuiltIn() {
-    try {
-      ConfigSet none = loader.merge(List.of());
-      active.set(new ActiveConfig(binder.bind(Map.of()), none, 0, Instant.now()));
-    } catch (ConfigLoadException | InvalidConfigException e) {
-      throw new IllegalStateException("the built-in application.yml is invalid: " + e.getMessage());
-    }
-  }
-
   private void finish(long started, String result, String error, Map<String, String> sources) {
     lastDurationSeconds = (System.nanoTime() - started) / 1e9;
-    ActiveConfig serving = active.get();
+    ActiveConfig serving = active.get(); // null while no config was ever valid
+    long generation = serving == null ? 0 : serving.generation();
+    String version = serving == null ? null : serving.configSet().version();
     Instant at = Instant.now();
     lastAttempt.set(new LastAttempt(result, error, at));
     ReloadStatus status =
-        new ReloadStatus(
-            pid,
-            serving.generation(),
-            serving.configSet().version(),
-            result,
-            error,
-            at.toString(),
-            attempts,
-            sources);
+        new ReloadStatus(pid, generation, version, result, error, at.toString(), attempts, sources);
     writeStatus(status); // the acknowledgement first: the reloader is waiting for it
     if (error == null) {
       LOG.info(
           "config applied: generation {}, version {}, {} properties, in {} ms",
-          serving.generation(),
-          serving.configSet().version(),
+          generation,
+          version,
           serving.configSet().properties().size(),
           String.format("%.1f", lastDurationSeconds * 1000));
+    } else if (serving == null) {
+      LOG.warn("config rejected, no valid config yet: not ready until one is loaded: {}", error);
     } else {
       LOG.warn(
           "config rejected, still serving generation {} (version {}): {}",
-          serving.generation(),
-          serving.configSet().version(),
+          generation,
+          version,
           error);
     }
   }
