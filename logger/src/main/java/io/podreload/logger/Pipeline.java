@@ -134,9 +134,7 @@ final class Pipeline implements Runnable {
   public void run() {
     LoggerSettings.Batching limits = output.batching();
     long maxWaitNanos = limits.maxWait().toNanos();
-    // the first round saves where each file starts: a kill -9 within the first interval must not
-    // turn the next start into a first one, which begins at the followed file, not at rotated ones
-    long lastCheckpoint = System.nanoTime() - checkpointNanos;
+    long lastCheckpoint = System.nanoTime();
     // each retry of an output also shows that the thread is alive
     Output.StopSignal stopSignal =
         () -> {
