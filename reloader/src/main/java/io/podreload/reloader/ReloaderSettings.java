@@ -16,7 +16,8 @@ import java.util.regex.PatternSyntaxException;
  * RELOADER_VOLUME_DIRS} is {@code reloader.volume-dirs}); the sources have their own settings.
  * Checked once at start by {@link #problems()}, logged once.
  *
- * @param sources {@code RELOADER_SOURCES}: which sources run: volume, configmap, vault
+ * @param sources {@code RELOADER_SOURCES}: the fallback list of sources (see {@link
+ *     SourceSwitches}, which decides)
  * @param volumeDirs {@code RELOADER_VOLUME_DIRS}: the ConfigMap/Secret volume dirs watched
  * @param targetCmdline {@code RELOADER_TARGET_CMDLINE}: regex found in the target's command line
  * @param signal {@code RELOADER_SIGNAL}: the signal sent, by name
@@ -68,18 +69,7 @@ public record ReloaderSettings(
   /** Every problem with these settings, each naming the variable to fix; empty when usable. */
   public List<String> problems() {
     List<String> problems = new ArrayList<>();
-    if (sources.isEmpty()) {
-      problems.add("RELOADER_SOURCES names no source; use volume, configmap and/or vault");
-    }
-    sources.stream()
-        .filter(s -> !KNOWN_SOURCES.contains(s))
-        .forEach(
-            s ->
-                problems.add(
-                    "RELOADER_SOURCES: unknown source '" + s + "'; use volume, configmap, vault"));
-    if (sources.contains("volume") && volumeDirs.isEmpty()) {
-      problems.add("RELOADER_VOLUME_DIRS names no dir, but the volume source is on");
-    }
+    // Which sources run, and the problems of that, is SourceSwitches' part.
     try {
       Pattern.compile(targetCmdline);
     } catch (PatternSyntaxException e) {
