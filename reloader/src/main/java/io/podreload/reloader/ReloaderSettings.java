@@ -21,8 +21,8 @@ import java.util.regex.PatternSyntaxException;
  * @param volumeDirs {@code RELOADER_VOLUME_DIRS}: the ConfigMap/Secret volume dirs watched
  * @param targetCmdline {@code RELOADER_TARGET_CMDLINE}: regex found in the target's command line
  * @param signal {@code RELOADER_SIGNAL}: the signal sent, by name
- * @param signalAll {@code RELOADER_SIGNAL_ALL}: signal every matching process, or refuse when
- *     several match
+ * @param signalAll {@code RELOADER_SIGNAL_ALL}: signal every matching process, instead of only the
+ *     one that the status file names
  * @param statusFile {@code RELOADER_STATUS_FILE}: the app's acknowledgement
  * @param dryRun {@code RELOADER_DRY_RUN}: log what would be signalled, send nothing
  * @param confirmTimeout {@code RELOADER_CONFIRM_TIMEOUT}: how long the app may take to acknowledge
@@ -42,7 +42,7 @@ public record ReloaderSettings(
     @Bindable(defaultValue = "/etc/app/config") List<Path> volumeDirs,
     @Bindable(defaultValue = "app\\.jar") String targetCmdline,
     @Bindable(defaultValue = "HUP") String signal,
-    @Bindable(defaultValue = "true") boolean signalAll,
+    @Bindable(defaultValue = "false") boolean signalAll,
     @Bindable(defaultValue = "/run/app/reload-status.json") Path statusFile,
     @Bindable(defaultValue = "false") boolean dryRun,
     @Bindable(defaultValue = "10s") Duration confirmTimeout,

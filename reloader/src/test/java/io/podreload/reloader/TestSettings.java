@@ -22,7 +22,7 @@ public final class TestSettings {
             .toList(),
         o.getOrDefault("reloader.target-cmdline", "app\\.jar"),
         o.getOrDefault("reloader.signal", "HUP"),
-        Boolean.parseBoolean(o.getOrDefault("reloader.signal-all", "true")),
+        Boolean.parseBoolean(o.getOrDefault("reloader.signal-all", "false")),
         Path.of(o.getOrDefault("reloader.status-file", "/run/app/reload-status.json")),
         Boolean.parseBoolean(o.getOrDefault("reloader.dry-run", "false")),
         millis(o, "reloader.confirm-timeout", 10_000),

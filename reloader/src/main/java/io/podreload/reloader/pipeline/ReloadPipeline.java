@@ -64,6 +64,10 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private Instant nextTargetCheck = Instant.MIN;
   private boolean reloadedSinceCollection;
   private long acknowledgedPid = -1;
+
+  /** The acknowledged process: its pid and start time, the only process signalled. */
+  private ReloadTrigger.Acknowledged acknowledged;
+
   private Instant startingSince;
   private boolean startingSlowReported;
 
@@ -206,24 +210,32 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     retryAt = clock.instant().plus(STARTING_POLL);
   }
 
-  /** Whether the status file was written by one of these processes, since it started. */
+  /**
+   * Whether the status file was written by one of these processes, since it started. Its start time
+   * is kept: the trigger signals only a process started then. Fails closed: a start time that
+   * cannot be read is no acknowledgement.
+   */
   private boolean acknowledgedByATarget(Optional<ReloadStatus> status, List<Long> targets) {
     if (status.isEmpty() || !targets.contains(status.get().pid())) {
       return false;
     }
     long pid = status.get().pid();
     if (pid == acknowledgedPid) {
-      // Checked once for this process: it is still running (a target), so its pid is its own.
+      // Checked once for this process; the trigger checks its start time again before a signal.
       return true;
     }
     Optional<Instant> started = processes.startedAt(pid);
+    if (started.isEmpty()) {
+      lastFailure = "cannot read the start time of pid " + pid + " in /proc: not signalling it";
+      return false;
+    }
     try {
-      boolean acknowledged =
-          started.isEmpty() || !Instant.parse(status.get().at()).isBefore(started.get());
-      if (acknowledged) {
+      boolean ack = !Instant.parse(status.get().at()).isBefore(started.get());
+      if (ack) {
         acknowledgedPid = pid;
+        acknowledged = new ReloadTrigger.Acknowledged(pid, started.get());
       }
-      return acknowledged;
+      return ack;
     } catch (RuntimeException e) {
       return false;
     }
@@ -282,7 +294,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
 
     List<Long> pids;
     try {
-      pids = trigger.trigger();
+      pids = trigger.trigger(acknowledgedByATarget(before, targets) ? acknowledged : null);
     } catch (TriggerException e) {
       signalFailed(batch, e);
       return;
