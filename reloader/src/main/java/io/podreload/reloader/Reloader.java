@@ -4,6 +4,7 @@ import io.micronaut.context.BeanProvider;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.exceptions.ConfigurationException;
 import io.podreload.common.Health;
+import io.podreload.common.Heartbeat;
 import io.podreload.common.PrometheusRegistry;
 import io.podreload.reloader.kubernetes.ConfigMapSource;
 import io.podreload.reloader.pipeline.ReloadPipeline;
@@ -108,9 +109,17 @@ public final class Reloader {
     return new Health(problem.isEmpty(), details);
   }
 
-  /** {@code /health/liveness}: the process answers. */
-  public Health liveness() {
-    return Health.healthy();
+  /**
+   * {@code /health/liveness}: every worker thread beats (the pipeline's and each source's); one
+   * that died or hangs makes it DOWN, and the kubelet restarts the reloader.
+   */
+  public synchronized Health liveness() {
+    List<Heartbeat> heartbeats = new ArrayList<>();
+    if (pipeline != null) {
+      heartbeats.add(pipeline.heartbeat());
+    }
+    started.forEach(source -> heartbeats.addAll(source.heartbeats()));
+    return Health.of(heartbeats);
   }
 
   public ReloadPipeline pipeline() {

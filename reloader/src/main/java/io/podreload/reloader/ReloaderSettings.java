@@ -35,6 +35,8 @@ import java.util.regex.PatternSyntaxException;
  * @param targetMissingAfter {@code RELOADER_TARGET_MISSING_AFTER}: how long the target may be
  *     missing before {@code /health} fails
  * @param procRoot {@code RELOADER_PROC_ROOT}: where the process table is read
+ * @param secretDirs {@code RELOADER_SECRET_DIRS}: dirs that hold secrets (Secret volumes, the Vault
+ *     render dir, its default): an error about one of their files names the file and line only
  */
 @ConfigurationProperties("reloader")
 public record ReloaderSettings(
@@ -50,7 +52,8 @@ public record ReloaderSettings(
     @Bindable(defaultValue = "50ms") Duration quietPeriod,
     @Bindable(defaultValue = "5s") Duration rehashInterval,
     @Bindable(defaultValue = "60s") Duration targetMissingAfter,
-    @Bindable(defaultValue = "/proc") Path procRoot) {
+    @Bindable(defaultValue = "/proc") Path procRoot,
+    @Bindable(defaultValue = "/run/app/secrets") List<Path> secretDirs) {
 
   public static final Set<String> KNOWN_SOURCES = Set.of("volume", "configmap", "vault");
 

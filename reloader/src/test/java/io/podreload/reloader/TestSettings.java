@@ -30,7 +30,10 @@ public final class TestSettings {
         millis(o, "reloader.quiet-period", 50),
         millis(o, "reloader.rehash-interval", 5_000),
         millis(o, "reloader.target-missing-after", 60_000),
-        procRoot);
+        procRoot,
+        list(o.getOrDefault("reloader.secret-dirs", "/run/app/secrets")).stream()
+            .map(Path::of)
+            .toList());
   }
 
   private static List<String> list(String value) {

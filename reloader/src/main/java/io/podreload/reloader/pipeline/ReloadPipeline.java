@@ -3,6 +3,7 @@ package io.podreload.reloader.pipeline;
 import io.podreload.common.ConfigFile;
 import io.podreload.common.ConfigParseException;
 import io.podreload.common.ConfigParser;
+import io.podreload.common.Heartbeat;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
 import io.podreload.reloader.ReloaderSettings;
@@ -51,6 +52,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private final ProcessTable processes;
   private final StatusFile.Reader statusReader;
   private final Thread worker;
+  private final Heartbeat heartbeat;
 
   // Guarded by this.
   private final Map<String, SourceChange> pending = new LinkedHashMap<>();
@@ -90,6 +92,12 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     this.clock = clock;
     this.processes = new ProcessTable(settings.procRoot());
     this.statusReader = new StatusFile.Reader(settings.statusFile());
+    // Idle, it wakes every rehash interval; a reload waits at most confirm-timeout for the ack.
+    this.heartbeat =
+        new Heartbeat(
+            "reload-pipeline",
+            settings.rehashInterval().plus(settings.confirmTimeout()).multipliedBy(3),
+            clock);
     this.worker = new Thread(this::run, "reload-pipeline");
     worker.setDaemon(true);
   }
@@ -136,6 +144,22 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   }
 
   private void run() {
+    try {
+      loop();
+    } catch (RuntimeException | Error e) {
+      heartbeat.dead(e.getClass().getName());
+      LOG.error("the reload pipeline stopped: {}", e.getClass().getName(), e);
+      return;
+    }
+    heartbeat.dead("closed");
+  }
+
+  /** The pipeline thread's sign of life, for {@code /health/liveness}. */
+  public Heartbeat heartbeat() {
+    return heartbeat;
+  }
+
+  private void loop() {
     while (true) {
       List<SourceChange> batch;
       try {
@@ -154,10 +178,16 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
           reload(batch);
           reloadedSinceCollection = true;
         }
-      } catch (RuntimeException e) {
-        LOG.error("reload failed unexpectedly; retrying: {}", e.toString(), e);
+      } catch (RuntimeException | Error e) {
+        // Never let the loop die unseen: an Error (a parser's stack overflow, say) is a failed
+        // attempt like any other; the batch is retried and the next edit is applied. Only the
+        // type is logged: a message may quote config.
+        LOG.error("reload failed unexpectedly; retrying: {}", e.getClass().getName());
+        LOG.debug("the failure's stack", e);
+        lastFailure = "reload failed unexpectedly: " + e.getClass().getName();
         requeue(batch);
       }
+      heartbeat.beat();
     }
   }
 
@@ -189,6 +219,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
         nextTargetCheck = now.plus(settings.rehashInterval());
         return List.of();
       }
+      heartbeat.beat();
       wait(Math.max(1, wait));
     }
     return null;
@@ -462,14 +493,21 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   }
 
   /** The first problem in the latest content of any dir, or null when all of it parses. */
-  private static String validate(Collection<SourceChange> changes) {
+  private boolean isSecret(Path dir) {
+    Path absolute = dir.toAbsolutePath().normalize();
+    return settings.secretDirs().stream()
+        .anyMatch(d -> absolute.startsWith(d.toAbsolutePath().normalize()));
+  }
+
+  private String validate(Collection<SourceChange> changes) {
     for (SourceChange change : changes) {
       Path dir = change.snapshot().dir();
       for (ConfigFile file : change.snapshot().files()) {
         try {
           ConfigParser.parse(file);
         } catch (ConfigParseException e) {
-          return dir + "/" + e.getMessage();
+          // From a secret dir, the place only: the parser's message may quote the secret.
+          return dir + "/" + (isSecret(dir) ? e.placeOnly() : e.getMessage());
         }
       }
     }
