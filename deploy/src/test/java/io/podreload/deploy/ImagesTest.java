@@ -112,19 +112,87 @@ class ImagesTest {
         .contains("debug-logging.yaml", "disableNameSuffixHash");
   }
 
+  /**
+   * bin/images push against a stand-in for podman (no registry reachable here) that answers push
+   * with a digest the way podman does (--digestfile): push prints the pins, and --overlay pins the
+   * overlay by digest so that kustomize renders image@sha256.
+   */
+  @Test
+  void pushPrintsTheDigestsAndTheLinesThatPinThemAndPinsTheOverlay(@TempDir Path copy)
+      throws Exception {
+    copyTree(Repo.path("k8s"), copy.resolve("k8s"));
+    copyTree(Repo.path("kustomize"), copy.resolve("kustomize"));
+    Path bin = Files.createDirectories(copy.resolve("bin"));
+    Path pushed = copy.resolve("pushed");
+    Path podman = bin.resolve("podman");
+    Files.writeString(
+        podman,
+        "#!/usr/bin/env bash\n"
+            + "[[ $1 == push && $2 == --digestfile ]] || exit 3\n"
+            + "echo \"$4 $5\" >>"
+            + pushed
+            + "\n"
+            + "printf 'sha256:%064d' ${#4} >\"$3\"\n");
+    podman.toFile().setExecutable(true);
+    Path prod = copy.resolve("kustomize/overlays/prod");
+
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                "bin/images",
+                "push",
+                "ghcr.io/you/podreload",
+                "--tag",
+                "0.1.0",
+                "--overlay",
+                prod.toString())
+            .directory(Repo.ROOT.toFile())
+            .redirectErrorStream(true);
+    builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    builder.environment().put("IMAGES_ENGINE", "podman");
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(process.exitValue()).as(output).isZero();
+    assertThat(Files.readAllLines(pushed))
+        .containsExactly(
+            PLACEHOLDER + "/app:0.1.0 docker://ghcr.io/you/podreload/app:0.1.0",
+            PLACEHOLDER + "/reloader:0.1.0 docker://ghcr.io/you/podreload/reloader:0.1.0",
+            PLACEHOLDER + "/logger:0.1.0 docker://ghcr.io/you/podreload/logger:0.1.0");
+    for (String program : PROGRAMS) {
+      String digest =
+          String.format("sha256:%064d", (PLACEHOLDER + "/" + program + ":0.1.0").length());
+      assertThat(output)
+          .contains("ghcr.io/you/podreload/" + program + ":0.1.0@" + digest)
+          .contains(
+              "kustomize edit set image "
+                  + PLACEHOLDER
+                  + "/"
+                  + program
+                  + "=ghcr.io/you/podreload/"
+                  + program
+                  + "@"
+                  + digest);
+    }
+    assertThat(images(Manifests.parse("prod copy", Kustomize.render(prod))))
+        .allSatisfy(i -> assertThat(i).matches("ghcr\\.io/you/podreload/\\w+@sha256:\\d{64}"));
+  }
+
   @Test
   void theLocalOverlayRunsWhatPodInPodmanBuildsWithBinImages() {
     String script = Repo.read("bin/pod-in-podman");
     Matcher build =
-        Pattern.compile("bin/images\" build .*--registry (\\S+) --tag (\\S+)").matcher(script);
+        Pattern.compile("bin/images\" build (?:\\$package )?(?:--registry (\\S+) )?--tag (\\S+)")
+            .matcher(script);
 
     assertThat(build.find()).as("bin/pod-in-podman builds its images with bin/images").isTrue();
+    String registry = build.group(1) == null ? PLACEHOLDER : build.group(1);
     Manifests local =
         Manifests.parse("local", Kustomize.render(Repo.path("kustomize/overlays/local")));
     List<String> expected = new ArrayList<>();
     for (Container c : local.containers()) {
       String program = c.getName().equals("volume-owner") ? "app" : c.getName();
-      expected.add(build.group(1) + "/" + program + ":" + build.group(2));
+      expected.add(registry + "/" + program + ":" + build.group(2));
     }
     assertThat(local.containers())
         .extracting(Container::getImage)

@@ -219,8 +219,9 @@ class PodStructureTest {
     Container reloader = Variants.get(variant).container("reloader");
 
     // The reloader's full /health fails while a source fails; the pod's readiness includes the
-    // sidecar's, so only the liveness group may decide it.
-    assertThat(reloader.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/liveness");
+    // sidecar's, so only "started" may decide it, and liveness only "alive".
+    assertThat(reloader.getStartupProbe().getHttpGet().getPath()).isEqualTo("/health/readiness");
+    assertThat(reloader.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/readiness");
     assertThat(reloader.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health/liveness");
   }
 
@@ -364,9 +365,54 @@ class PodStructureTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(VARIANTS)
-  void loggerGetsTimeToShipTheLastLinesAfterTheAppStops(String variant) {
-    assertThat(Variants.get(variant).pod().getTerminationGracePeriodSeconds())
-        .isGreaterThanOrEqualTo(30L);
+  void theAppsShutdownAndThenTheLoggersDrainFitInTheGracePeriod(String variant) {
+    Manifests m = Variants.get(variant);
+    Container app = m.container("app");
+    long preStop =
+        Optional.ofNullable(app.getLifecycle())
+            .map(l -> l.getPreStop())
+            .map(h -> h.getSleep() == null ? 0L : h.getSleep().getSeconds())
+            .orElse(0L);
+    // Each program's own stop, from the manifest's value or the documented default (0 where a
+    // program documents no such setting).
+    long delay = seconds(m, "app", "APP_SHUTDOWN_DELAY");
+    long drain = seconds(m, "logger", "LOGGER_SHUTDOWN_TIMEOUT");
+
+    assertThat(drain).as("the logger's drain is documented").isPositive();
+    assertThat(m.pod().getTerminationGracePeriodSeconds())
+        .as(
+            "preStop %d s + APP_SHUTDOWN_DELAY %d s + graceful shutdown %d s + reloader %d s +"
+                + " LOGGER_SHUTDOWN_TIMEOUT %d s",
+            preStop, delay, APP_GRACEFUL_SHUTDOWN_SECONDS, RELOADER_STOP_SECONDS, drain)
+        .isGreaterThanOrEqualTo(
+            preStop + delay + APP_GRACEFUL_SHUTDOWN_SECONDS + RELOADER_STOP_SECONDS + drain);
+  }
+
+  /** Micronaut's graceful shutdown: requests in flight get this long (docs/configuration.md). */
+  static final long APP_GRACEFUL_SHUTDOWN_SECONDS = 15;
+
+  /** The reloader closes its sources and exits: well under a second; this is a margin. */
+  static final long RELOADER_STOP_SECONDS = 5;
+
+  /** A duration setting of {@code container}: the manifest's, else the documented default. */
+  static long seconds(Manifests m, String container, String name) {
+    String value =
+        m.envValue(container, name)
+            .orElseGet(
+                () -> {
+                  Matcher documented =
+                      Pattern.compile("\\| `" + name + "` \\| `([^`]+)` \\|")
+                          .matcher(Repo.read(ConfigurationReference.PATH));
+                  return documented.find() ? documented.group(1) : "0s";
+                });
+    Matcher d = Pattern.compile("(\\d+)(ms|s|m)").matcher(value);
+    assertThat(d.matches()).as(name + " = " + value).isTrue();
+    long n = Long.parseLong(d.group(1));
+    return switch (d.group(2)) {
+      case "ms" -> (n + 999) / 1000;
+      case "m" -> n * 60;
+      default -> n;
+    };
   }
 
   static String commandLine(String program) {

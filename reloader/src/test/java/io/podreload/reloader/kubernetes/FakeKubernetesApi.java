@@ -36,6 +36,16 @@ import java.util.regex.Pattern;
  * Status for a resourceVersion older than the compacted history; {@code timeoutSeconds} ends a
  * watch; 403 Forbidden Status bodies; and Events created by POST. Faults are switched on by the
  * test: forbid, hang new watches, drop open watches, compact the history.
+ *
+ * <p>Writes follow the documented API too: PUT replaces a ConfigMap, a JSON merge patch or a
+ * strategic merge patch (the same thing for a ConfigMap's maps) changes it, and a {@code
+ * metadata.resourceVersion} in the body is a precondition that answers 409 Conflict when stale.
+ * Server-side apply ({@code application/apply-patch+yaml}, {@code fieldManager} required, {@code
+ * force} optional) tracks which manager owns each key of {@code data}, {@code binaryData}, {@code
+ * metadata.labels} and {@code metadata.annotations} ({@code metadata.managedFields} in FieldsV1): a
+ * key another manager owns with a different value is a 409 Conflict naming the manager, unless
+ * forced; a key the applier owned alone and no longer applies is removed; an apply creates a
+ * missing object; a no-op changes no resourceVersion.
  */
 public final class FakeKubernetesApi implements AutoCloseable {
 
@@ -63,6 +73,18 @@ public final class FakeKubernetesApi implements AutoCloseable {
   private volatile boolean forbidden;
   private volatile boolean forbidEvents;
   private volatile boolean hangWatches;
+
+  /** Per object, per manager ("name|Apply" or "name|Update"), the leaf paths it owns. */
+  private final Map<String, Map<String, java.util.Set<String>>> owners = new HashMap<>();
+
+  private final java.util.concurrent.atomic.AtomicLong conflicts =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong watchBytes =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Each broadcast line parsed once, however many watches filter it. */
+  private final Map<String, JsonNode> parsedLines =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
   public FakeKubernetesApi() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -184,6 +206,22 @@ public final class FakeKubernetesApi implements AutoCloseable {
     return List.copyOf(events);
   }
 
+  /** Writes answered 409 Conflict (a stale resourceVersion or a field manager conflict). */
+  public long conflicts() {
+    return conflicts.get();
+  }
+
+  /** Bytes written to watch streams so far (the fan-out cost of the writes). */
+  public long watchBytes() {
+    return watchBytes.get();
+  }
+
+  /** A ConfigMap as stored now, or null. */
+  public synchronized JsonNode configMap(String namespace, String name) {
+    ObjectNode cm = configMaps.get(namespace + "/" + name);
+    return cm == null ? null : cm.deepCopy();
+  }
+
   @Override
   public void close() {
     dropWatches();
@@ -230,6 +268,11 @@ public final class FakeKubernetesApi implements AutoCloseable {
                 + "\"");
       } else if (evs.matches() && "POST".equals(exchange.getRequestMethod())) {
         createEvent(exchange, evs.group(1));
+      } else if (cms.matches()
+          && cms.group(2) != null
+          && ("PUT".equals(exchange.getRequestMethod())
+              || "PATCH".equals(exchange.getRequestMethod()))) {
+        write(exchange, cms.group(1), cms.group(2), query);
       } else if (cms.matches() && "GET".equals(exchange.getRequestMethod())) {
         if (cms.group(2) != null) {
           get(exchange, cms.group(1), cms.group(2));
@@ -344,10 +387,11 @@ public final class FakeKubernetesApi implements AutoCloseable {
         if (hang) {
           continue; // a stalled stream: nothing reaches the client
         }
-        JsonNode event = JSON.readTree(next);
+        JsonNode event = parsedLine(next);
         String type = event.get("type").asText();
         if (type.equals("BOOKMARK") ? bookmarks : matches(event.get("object"), namespace, name)) {
           writeLine(out, next);
+          watchBytes.addAndGet(next.length() + 1);
         }
       }
     } catch (InterruptedException e) {
@@ -397,6 +441,325 @@ public final class FakeKubernetesApi implements AutoCloseable {
             : created.putObject("metadata");
     meta.put("resourceVersion", String.valueOf(resourceVersion));
     send(exchange, 201, created.toString());
+  }
+
+  private JsonNode parsedLine(String line) throws IOException {
+    JsonNode parsed = parsedLines.get(line);
+    if (parsed == null) {
+      parsed = JSON.readTree(line);
+      parsedLines.put(line, parsed);
+    }
+    return parsed;
+  }
+
+  /** The leaf paths whose ownership the fake tracks. */
+  private static final List<String> OWNED_MAPS =
+      List.of("data", "binaryData", "metadata.labels", "metadata.annotations");
+
+  /** PUT (replace) or PATCH (merge, strategic merge, server-side apply) of one ConfigMap. */
+  private void write(
+      HttpExchange exchange, String namespace, String name, Map<String, String> query)
+      throws IOException {
+    String method = exchange.getRequestMethod();
+    String type = exchange.getRequestHeaders().getFirst("Content-Type");
+    String mediaType = type == null ? "" : type.split(";")[0].trim();
+    byte[] body = exchange.getRequestBody().readAllBytes();
+    boolean apply = "PATCH".equals(method) && "application/apply-patch+yaml".equals(mediaType);
+    boolean merge =
+        "PATCH".equals(method)
+            && ("application/merge-patch+json".equals(mediaType)
+                || "application/strategic-merge-patch+json".equals(mediaType));
+    if ("PATCH".equals(method) && !apply && !merge) {
+      sendStatus(
+          exchange,
+          415,
+          "UnsupportedMediaType",
+          "the body of the request was in an unknown format - accepted media types include:"
+              + " application/json-patch+json, application/merge-patch+json,"
+              + " application/apply-patch+yaml");
+      return;
+    }
+    String manager = query.get("fieldManager");
+    if (apply && (manager == null || manager.isEmpty())) {
+      sendStatus(
+          exchange,
+          400,
+          "BadRequest",
+          "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for"
+              + " apply patch");
+      return;
+    }
+    JsonNode patch;
+    try {
+      patch =
+          apply
+              ? JSON.valueToTree(
+                  new org.yaml.snakeyaml.Yaml().load(new String(body, StandardCharsets.UTF_8)))
+              : JSON.readTree(body);
+    } catch (RuntimeException | IOException e) {
+      sendStatus(exchange, 400, "BadRequest", "the request body does not parse: " + e.getMessage());
+      return;
+    }
+    if (patch == null || !patch.isObject()) {
+      sendStatus(exchange, 400, "BadRequest", "the request body must be an object");
+      return;
+    }
+    if (apply && (!patch.has("apiVersion") || !patch.has("kind"))) {
+      sendStatus(
+          exchange, 400, "BadRequest", "apiVersion and kind must be set in an apply configuration");
+      return;
+    }
+    String who = manager == null || manager.isEmpty() ? "unknown" : manager;
+    String key = namespace + "/" + name;
+    int code;
+    ObjectNode result;
+    synchronized (this) {
+      ObjectNode current = configMaps.get(key);
+      String precondition = patch.path("metadata").path("resourceVersion").asText("");
+      if (current == null && !apply) {
+        sendStatus(exchange, 404, "NotFound", "configmaps \"" + name + "\" not found");
+        return;
+      }
+      if (current != null
+          && !precondition.isEmpty()
+          && !precondition.equals(current.path("metadata").path("resourceVersion").asText())) {
+        conflicts.incrementAndGet();
+        sendStatus(
+            exchange,
+            409,
+            "Conflict",
+            "Operation cannot be fulfilled on configmaps \""
+                + name
+                + "\": the object has been modified; please apply your changes to the latest"
+                + " version and try again");
+        return;
+      }
+      if (current == null && !precondition.isEmpty()) {
+        sendStatus(exchange, 404, "NotFound", "configmaps \"" + name + "\" not found");
+        return;
+      }
+      Map<String, String> before = current == null ? Map.of() : leaves(current);
+      Map<String, java.util.Set<String>> owned =
+          owners.computeIfAbsent(key, k -> new LinkedHashMap<>());
+      Map<String, String> after;
+      if (apply) {
+        Map<String, String> applied = leaves(patch);
+        String self = who + "|Apply";
+        List<String> conflicting = new ArrayList<>();
+        for (Map.Entry<String, String> field : applied.entrySet()) {
+          String was = before.get(field.getKey());
+          if (was == null || was.equals(field.getValue())) {
+            continue;
+          }
+          for (Map.Entry<String, java.util.Set<String>> other : owned.entrySet()) {
+            if (!other.getKey().equals(self) && other.getValue().contains(field.getKey())) {
+              conflicting.add(
+                  "conflict with \""
+                      + other.getKey().substring(0, other.getKey().lastIndexOf('|'))
+                      + "\""
+                      + (other.getKey().endsWith("|Update") ? " using v1" : "")
+                      + ": ."
+                      + field.getKey());
+            }
+          }
+        }
+        if (!conflicting.isEmpty() && !"true".equals(query.get("force"))) {
+          conflicts.incrementAndGet();
+          ObjectNode status =
+              status(
+                  409,
+                  "Conflict",
+                  "Apply failed with "
+                      + conflicting.size()
+                      + " conflict"
+                      + (conflicting.size() == 1 ? "" : "s")
+                      + ": "
+                      + String.join("\n", conflicting));
+          var causes =
+              status
+                  .putObject("details")
+                  .put("name", name)
+                  .put("kind", "configmaps")
+                  .putArray("causes");
+          for (String c : conflicting) {
+            causes
+                .addObject()
+                .put("type", "FieldManagerConflict")
+                .put("message", c.substring(0, c.indexOf(": .")))
+                .put("field", c.substring(c.indexOf(": .") + 2));
+          }
+          send(exchange, 409, status.toString());
+          return;
+        }
+        after = new LinkedHashMap<>(before);
+        java.util.Set<String> previously = owned.getOrDefault(self, java.util.Set.of());
+        for (String field : previously) {
+          if (!applied.containsKey(field)) {
+            boolean sharedWithOthers = false;
+            for (Map.Entry<String, java.util.Set<String>> other : owned.entrySet()) {
+              sharedWithOthers |= !other.getKey().equals(self) && other.getValue().contains(field);
+            }
+            if (!sharedWithOthers) {
+              after.remove(field);
+            }
+          }
+        }
+        after.putAll(applied);
+        for (Map.Entry<String, java.util.Set<String>> other : owned.entrySet()) {
+          if (!other.getKey().equals(self)) {
+            for (String field : applied.keySet()) {
+              String was = before.get(field);
+              if (was != null && !was.equals(applied.get(field))) {
+                other.getValue().remove(field); // forced: the applier takes it
+              }
+            }
+          }
+        }
+        owned.put(self, new java.util.LinkedHashSet<>(applied.keySet()));
+      } else if ("PUT".equals(method)) {
+        after = leaves(patch);
+        takeChanged(owned, who + "|Update", before, after);
+      } else {
+        ObjectNode merged = current.deepCopy();
+        mergePatch(merged, patch);
+        after = leaves(merged);
+        takeChanged(owned, who + "|Update", before, after);
+      }
+      owned.values().removeIf(java.util.Set::isEmpty);
+      if (current != null && after.equals(before) && !apply) {
+        result = current;
+        code = 200;
+      } else if (current != null && after.equals(before)) {
+        result = current; // a no-op apply: ownership may move, nothing is written
+        code = 200;
+      } else {
+        result = build(namespace, name, current, after);
+        result.withObject("/metadata").set("managedFields", managedFields(owned));
+        configMaps.put(key, result);
+        record(current == null ? "ADDED" : "MODIFIED", result);
+        code = current == null ? 201 : 200;
+      }
+      result.withObject("/metadata").set("managedFields", managedFields(owned));
+      result = result.deepCopy();
+    }
+    send(exchange, code, result.toString());
+  }
+
+  /** An Update takes the fields it changed from everyone; removed fields lose their owners. */
+  private static void takeChanged(
+      Map<String, java.util.Set<String>> owned,
+      String manager,
+      Map<String, String> before,
+      Map<String, String> after) {
+    for (String field : new java.util.HashSet<>(before.keySet())) {
+      if (!after.containsKey(field)) {
+        owned.values().forEach(fields -> fields.remove(field));
+      }
+    }
+    for (Map.Entry<String, String> field : after.entrySet()) {
+      if (!field.getValue().equals(before.get(field.getKey()))) {
+        owned.values().forEach(fields -> fields.remove(field.getKey()));
+        owned.computeIfAbsent(manager, m -> new java.util.LinkedHashSet<>()).add(field.getKey());
+      }
+    }
+  }
+
+  /** RFC 7386: objects merge, null removes, anything else replaces. */
+  private static void mergePatch(ObjectNode target, JsonNode patch) {
+    patch
+        .fields()
+        .forEachRemaining(
+            field -> {
+              JsonNode value = field.getValue();
+              if (value.isNull()) {
+                target.remove(field.getKey());
+              } else if (value.isObject() && target.path(field.getKey()).isObject()) {
+                mergePatch((ObjectNode) target.get(field.getKey()), value);
+              } else {
+                target.set(field.getKey(), value.deepCopy());
+              }
+            });
+  }
+
+  /** The owned leaves of a ConfigMap, by path ("data.key", "metadata.annotations.key"). */
+  private static Map<String, String> leaves(JsonNode object) {
+    Map<String, String> leaves = new LinkedHashMap<>();
+    for (String map : OWNED_MAPS) {
+      JsonNode node = object;
+      for (String part : map.split("\\.")) {
+        node = node.path(part);
+      }
+      node.fields()
+          .forEachRemaining(
+              f -> {
+                if (!f.getValue().isNull()) {
+                  leaves.put(map + "." + f.getKey(), f.getValue().asText());
+                }
+              });
+    }
+    return leaves;
+  }
+
+  /** A stored ConfigMap with {@code leaves}, a new resourceVersion, the uid kept. */
+  private ObjectNode build(
+      String namespace, String name, ObjectNode current, Map<String, String> leaves) {
+    ObjectNode cm = JSON.createObjectNode();
+    cm.put("apiVersion", "v1").put("kind", "ConfigMap");
+    ObjectNode meta = cm.putObject("metadata");
+    meta.put("name", name).put("namespace", namespace);
+    meta.put(
+        "uid",
+        current == null
+            ? UUID.randomUUID().toString()
+            : current.path("metadata").path("uid").asText());
+    meta.put("resourceVersion", String.valueOf(++resourceVersion));
+    meta.put(
+        "creationTimestamp",
+        current == null
+            ? Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()
+            : current.path("metadata").path("creationTimestamp").asText());
+    for (Map.Entry<String, String> leaf : leaves.entrySet()) {
+      String path = leaf.getKey();
+      String map =
+          OWNED_MAPS.stream().filter(m -> path.startsWith(m + ".")).findFirst().orElseThrow();
+      ObjectNode node = cm;
+      for (String part : map.split("\\.")) {
+        node = node.has(part) ? (ObjectNode) node.get(part) : node.putObject(part);
+      }
+      node.put(path.substring(map.length() + 1), leaf.getValue());
+    }
+    return cm;
+  }
+
+  private static com.fasterxml.jackson.databind.node.ArrayNode managedFields(
+      Map<String, java.util.Set<String>> owned) {
+    var entries = JSON.createArrayNode();
+    owned.forEach(
+        (manager, fields) -> {
+          ObjectNode entry = entries.addObject();
+          int bar = manager.lastIndexOf('|');
+          entry
+              .put("manager", manager.substring(0, bar))
+              .put("operation", manager.substring(bar + 1));
+          entry.put("apiVersion", "v1").put("fieldsType", "FieldsV1");
+          ObjectNode fieldsV1 = entry.putObject("fieldsV1");
+          for (String field : fields) {
+            String map =
+                OWNED_MAPS.stream()
+                    .filter(m -> field.startsWith(m + "."))
+                    .findFirst()
+                    .orElseThrow();
+            ObjectNode node = fieldsV1;
+            for (String part : map.split("\\.")) {
+              node =
+                  node.has("f:" + part)
+                      ? (ObjectNode) node.get("f:" + part)
+                      : node.putObject("f:" + part);
+            }
+            node.putObject("f:" + field.substring(map.length() + 1));
+          }
+        });
+    return entries;
   }
 
   private static void writeLine(OutputStream out, String line) throws IOException {
