@@ -53,7 +53,13 @@ final class FileFollower implements AutoCloseable {
   private volatile FileChannel channel;
   private Path source;
   private FileIdentity identity;
+
+  /** The open file's part of each line's id ({@link FileIdentity#lineIdPrefix}). */
   private String sourceKey;
+
+  /** False while {@link #sourceKey} may still change: the file has no complete first line yet. */
+  private boolean sourceKeyFinal;
+
   private volatile long consumed;
 
   /** The open file is no longer at {@link #followed}: read it to its end, then switch. */
@@ -79,7 +85,7 @@ final class FileFollower implements AutoCloseable {
   private boolean checkpointConsulted;
   private long lastGrowthNanos = System.nanoTime();
   private volatile long caughtUpNanos = System.nanoTime();
-  private String lastProblem;
+  private volatile String lastProblem;
   private volatile String readProblem;
 
   FileFollower(
@@ -127,6 +133,13 @@ final class FileFollower implements AutoCloseable {
     // a file at the path other than the open one: remember it now, even while far behind, so a
     // second rotation before this file is finished cannot hide it
     boolean progress = noteFollowed();
+    if (!sourceKeyFinal) {
+      sourceKey = FileIdentity.lineIdPrefix(identity.dev(), identity.ino(), channel, true);
+      sourceKeyFinal = sourceKey != null;
+      if (!sourceKeyFinal) {
+        sourceKey = FileIdentity.lineIdPrefix(identity.dev(), identity.ino(), channel, false);
+      }
+    }
     while (true) {
       if (emitLines(batch, maxLines, maxBytes)) {
         progress = true;
@@ -341,7 +354,6 @@ final class FileFollower implements AutoCloseable {
       return true;
     }
     identity = identity.grown(channel);
-    sourceKey = identity.key();
     return noteFollowed();
   }
 
@@ -626,7 +638,13 @@ final class FileFollower implements AutoCloseable {
     source = path;
     consumed = cp.offset();
     long[] atFollowed = FileIdentity.devIno(followed);
-    setIdentity(FileIdentity.of(devIno, channel));
+    // a copy copytruncate left holds the checkpoint file's lines: they keep that file's inode in
+    // their ids, so that lines read from the original before a kill -9 keep their ids
+    long[] named =
+        cp.identity().sameInode(devIno)
+            ? devIno
+            : new long[] {cp.identity().dev(), cp.identity().ino()};
+    setIdentity(FileIdentity.of(named, channel));
     openDevIno = devIno;
     openedMtime = Files.getLastModifiedTime(path);
     // a file rotated away while the logger was down: after it, files newer than it come next
@@ -706,7 +724,8 @@ final class FileFollower implements AutoCloseable {
 
   private void setIdentity(FileIdentity id) {
     identity = id;
-    sourceKey = id.key();
+    sourceKey = null;
+    sourceKeyFinal = false;
     bufStart = 0;
     bufEnd = 0;
     scanFrom = 0;

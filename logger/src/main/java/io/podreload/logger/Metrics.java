@@ -76,6 +76,16 @@ public final class Metrics {
           file);
     }
 
+    /** 1 while the output fails (its lines wait in the file), else 0. */
+    void failing(java.util.function.BooleanSupplier failing) {
+      registry.gauge(
+          "logger_output_failing",
+          "1 while writing to the output fails and its lines wait in the files",
+          () -> failing.getAsBoolean() ? 1 : 0,
+          "output",
+          output);
+    }
+
     public long linesWritten() {
       return (long) linesWritten.value();
     }
