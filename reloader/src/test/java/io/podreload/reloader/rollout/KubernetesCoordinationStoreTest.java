@@ -108,6 +108,8 @@ class KubernetesCoordinationStoreTest {
             m -> managers.add(m.path("manager").asText() + " " + m.path("operation").asText()));
     assertThat(managers)
         .contains("podreload-app-a Apply", "podreload-app-b Apply", "podreload-app-c Apply");
+    // the last Event is posted after the state write awaited above
+    await().atMost(Duration.ofSeconds(10)).until(() -> api.events().size() >= 3);
     List<String> reasons = new ArrayList<>();
     api.events()
         .forEach(
