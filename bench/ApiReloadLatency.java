@@ -40,6 +40,7 @@ public class ApiReloadLatency {
               work.resolve("app.out"),
               Map.of(
                   "MICRONAUT_SERVER_PORT", Integer.toString(appPort),
+                  "ENDPOINTS_ALL_PORT", Integer.toString(managementPort()),
                   "APP_CONFIG_DIRS", render.toString(),
                   "APP_STATUS_FILE", work.resolve("status.json").toString(),
                   "APP_ACCESS_LOG", work.resolve("access.log").toString()),
@@ -61,6 +62,13 @@ public class ApiReloadLatency {
         app.waitFor();
         reloader.waitFor();
       }
+    }
+  }
+
+  /** The app's management port: one nobody listens on now (nothing here reads it). */
+  static int managementPort() throws java.io.IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
     }
   }
 

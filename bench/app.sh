@@ -23,11 +23,12 @@ stop_app() {
 }
 trap 'stop_app; rm -rf "$work"' EXIT
 
-start_app() { # port -> sets pid
+start_app() { # port mport -> sets pid
   mkdir -p "$work/config" "$work/log"
   printf 'app:\n  greeting: "bench"\n' > "$work/config/application.yml"
   APP_CONFIG_DIRS="$work/config" APP_STATUS_FILE="$work/status.json" \
-    APP_ACCESS_LOG="$work/log/access.log" MICRONAUT_SERVER_PORT=$port \
+    APP_ACCESS_LOG="$work/log/access.log" MICRONAUT_SERVER_PORT=$port ENDPOINTS_ALL_PORT=$mport \
+    APP_SHUTDOWN_DELAY=0s \
     $(java_cmd app) > "$work/app.out" 2>&1 &
   pid=$!
 }
@@ -35,8 +36,8 @@ start_app() { # port -> sets pid
 log "start-up and RSS (5 starts)"
 starts=() rss_start=() rss_10k=()
 for _ in 1 2 3 4 5; do
-  port=$(free_port) # before the clock starts: python's own start is no part of the app's
-  t0=$(now_us); start_app; wait_http "http://127.0.0.1:$port/health" "$pid"
+  port=$(free_port) mport=$(free_port) # before the clock starts: python's start is not the app's
+  t0=$(now_us); start_app; wait_http "http://127.0.0.1:$mport/health" "$pid"
   starts+=($(( ($(now_us) - t0) / 1000 )))
   sleep 1
   rss_start+=("$(rss_mib "$pid")")
@@ -47,7 +48,7 @@ for _ in 1 2 3 4 5; do
 done
 
 log "reload latency ($RELOADS reloads of a 100-key config)"
-port=$(free_port); start_app; wait_http "http://127.0.0.1:$port/health" "$pid"
+port=$(free_port) mport=$(free_port); start_app; wait_http "http://127.0.0.1:$mport/health" "$pid"
 # The first reloads run interpreted code: the first one is reported on its own, and 200 reloads
 # let the JIT compile the reload path before the measured ones.
 mapfile -t warm < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" "$WARMUP" 100)
@@ -59,7 +60,7 @@ wrk_run() { wrk -t2 -c16 -d"${DURATION}s" --latency "http://127.0.0.1:$port/" > 
 
 log "load without reloads (${DURATION}s)"
 wrk_run steady
-gen0=$(curl -fsS "http://127.0.0.1:$port/config" | sed -n 's/.*"generation":\([0-9]*\).*/\1/p')
+gen0=$(curl -fsS "http://127.0.0.1:$mport/config" | sed -n 's/.*"generation":\([0-9]*\).*/\1/p')
 log "load with a reload every 100 ms (${DURATION}s)"
 (
   end=$(( $(date +%s) + DURATION )) i=0
@@ -74,7 +75,7 @@ log "load with a reload every 100 ms (${DURATION}s)"
 storm=$!
 wrk_run storm
 wait "$storm"
-gen1=$(curl -fsS "http://127.0.0.1:$port/config" | sed -n 's/.*"generation":\([0-9]*\).*/\1/p')
+gen1=$(curl -fsS "http://127.0.0.1:$mport/config" | sed -n 's/.*"generation":\([0-9]*\).*/\1/p')
 steady_p99=$(wrk_ms "$(wrk_field "$work/wrk-steady.txt" p99)") storm_p99=$(wrk_ms "$(wrk_field "$work/wrk-storm.txt" p99)")
 errors=$(( $(wrk_field "$work/wrk-steady.txt" errors) + $(wrk_field "$work/wrk-storm.txt" errors) ))
 

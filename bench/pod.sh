@@ -16,9 +16,10 @@ need_tool wrk
 
 work=$(mktemp -d -t bench-pod.XXXXXX)
 pod=
-start_pod() { # DIR: bin/local-pod with free ports, until it is up; sets POD_APP_PORT
-  POD_APP_PORT=$(free_port)
-  "$BENCH_ROOT/bin/local-pod" --dir "$1" --app-port "$POD_APP_PORT" --reloader-port "$(free_port)" \
+start_pod() { # DIR: bin/local-pod with free ports, until it is up; sets POD_APP_PORT, POD_MANAGEMENT_PORT
+  POD_APP_PORT=$(free_port) POD_MANAGEMENT_PORT=$(free_port)
+  "$BENCH_ROOT/bin/local-pod" --dir "$1" --app-port "$POD_APP_PORT" \
+    --app-management-port "$POD_MANAGEMENT_PORT" --reloader-port "$(free_port)" \
     --logger-port "$(free_port)" > "$work/pod.out" 2>&1 &
   pod=$!
   local deadline=$(( $(date +%s) + 120 ))
@@ -65,9 +66,10 @@ startup_row() { # program port env...
 }
 
 log "start-up and RSS of each program (5 runs each)"
-app_port=$(free_port) reloader_port=$(free_port) logger_port=$(free_port)
+app_port=$(free_port) app_management_port=$(free_port) reloader_port=$(free_port) logger_port=$(free_port)
 rows=$(
-  startup_row app "$app_port" MICRONAUT_SERVER_PORT="$app_port"
+  startup_row app "$app_management_port" MICRONAUT_SERVER_PORT="$app_port" \
+    ENDPOINTS_ALL_PORT="$app_management_port" APP_SHUTDOWN_DELAY=0s
   startup_row reloader "$reloader_port" RELOADER_HTTP_PORT="$reloader_port"
   startup_row logger "$logger_port" LOGGER_HTTP_PORT="$logger_port"
 )
@@ -94,7 +96,7 @@ wrk_run() { # label
 }
 log "load without reloads (${DURATION}s)"
 wrk_run steady
-gen_before=$(curl -fsS "http://127.0.0.1:$POD_APP_PORT/config" | sed -n 's/.*"generation" *: *\([0-9]*\).*/\1/p')
+gen_before=$(curl -fsS "http://127.0.0.1:$POD_MANAGEMENT_PORT/config" | sed -n 's/.*"generation" *: *\([0-9]*\).*/\1/p')
 log "load with an edit every 100 ms (${DURATION}s)"
 (
   end=$(( $(date +%s) + DURATION ))
@@ -109,7 +111,7 @@ log "load with an edit every 100 ms (${DURATION}s)"
 storm=$!
 wrk_run storm
 wait "$storm"
-gen_after=$(curl -fsS "http://127.0.0.1:$POD_APP_PORT/config" | sed -n 's/.*"generation" *: *\([0-9]*\).*/\1/p')
+gen_after=$(curl -fsS "http://127.0.0.1:$POD_MANAGEMENT_PORT/config" | sed -n 's/.*"generation" *: *\([0-9]*\).*/\1/p')
 rss_app=$(rss_mib "$(pod_pid app)")
 rss_reloader=$(rss_mib "$(pod_pid reloader)")
 rss_logger=$(rss_mib "$(pod_pid logger)")

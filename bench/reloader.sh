@@ -57,12 +57,12 @@ kill "$rpid"; wait "$rpid" 2>/dev/null || true
 
 log "swap to served by the app ($SWAPS swaps)"
 mkdir -p "$work/served"
-aport=$(free_port)
-MICRONAUT_SERVER_PORT=$aport APP_CONFIG_DIRS=$work/served APP_STATUS_FILE=$work/served.json \
+aport=$(free_port) amport=$(free_port)
+MICRONAUT_SERVER_PORT=$aport ENDPOINTS_ALL_PORT=$amport APP_CONFIG_DIRS=$work/served APP_STATUS_FILE=$work/served.json \
   APP_ACCESS_LOG=$work/access.log $(java_cmd app) "-Dbench=$work" > "$work/app.out" 2>&1 &
 apid=$!; pids+=("$apid")
 JAVA_CMD_OVERRIDE=$cds_cmd start_reloader "$work/served" "$work/served.json" "-Dbench=$work"
-wait_http "http://127.0.0.1:$aport/health" "$apid"
+wait_http "http://127.0.0.1:$amport/health" "$apid"
 wait_http "http://127.0.0.1:$rport/health" "$rpid"
 latency served "$work/served" "$aport" 10 > /dev/null # warm-up
 mapfile -t served < <(latency served "$work/served" "$aport" "$SWAPS")

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,20 +25,25 @@ import org.slf4j.LoggerFactory;
  * The access log file: lines are queued by the request threads and written by one writer thread, so
  * a slow disk never blocks the event loop. Rotated by size the way logrotate does it (rename {@code
  * access.log} to {@code access.log.1}, then create a new one), so that the logger sidecar meets
- * real rotation. Closing drains the queue: nothing is lost on a graceful shutdown.
+ * real rotation.
+ *
+ * <p>When the disk stalls and {@code APP_ACCESS_LOG_QUEUE} lines are waiting, further lines are
+ * dropped, never waited for: a request thread here is one of Netty's event loops, and blocking it
+ * would stall every connection it serves. Each line not written counts in {@code
+ * app_access_log_lines_total{result="dropped"}}, and the first drop of a run is logged. Closing
+ * drains the queue for up to 10 s: nothing is lost on a graceful shutdown with a working disk.
  */
 @Singleton
 public final class AccessLog {
 
   private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
-  private static final int QUEUE_CAPACITY = 65_536;
   private static final int BATCH = 1024;
   private static final String END = new String("end of log"); // identity-compared sentinel
 
   private final Path file;
   private final long maxBytes;
   private final int keep;
-  private final BlockingQueue<String> queue = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
+  private final BlockingQueue<String> queue;
   private final Thread writer;
   private final Counter written;
   private final Counter dropped;
@@ -46,12 +52,13 @@ public final class AccessLog {
   private OutputStream out;
   private long size;
   private String openProblem;
-  private volatile boolean closed;
+  private final AtomicBoolean dropping = new AtomicBoolean();
 
   public AccessLog(AppEnvironment settings, MeterRegistry metrics) {
     this.file = settings.accessLog();
     this.maxBytes = settings.accessLogMaxBytes();
     this.keep = settings.accessLogKeep();
+    this.queue = new LinkedBlockingQueue<>(settings.accessLogQueue());
     this.written = metrics.counter("app.access.log.lines", "result", "written");
     this.dropped = metrics.counter("app.access.log.lines", "result", "dropped");
     this.rotations = metrics.counter("app.access.log.rotations");
@@ -61,27 +68,34 @@ public final class AccessLog {
     writer.start();
   }
 
-  /** Queues one line (without its newline). Blocks only if the writer is far behind. */
+  /** Queues one line (without its newline); never waits: when the queue is full, it is dropped. */
   public void append(String line) {
-    if (closed) {
-      write(List.of(line)); // after shutdown began: write in the caller, still nothing lost
+    if (queue.offer(line)) {
+      dropping.set(false);
       return;
     }
-    try {
-      if (!queue.offer(line)) {
-        queue.put(line); // 64k lines behind: slow down requests rather than lose lines
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      dropped.increment();
+    dropped.increment();
+    if (dropping.compareAndSet(false, true)) {
+      LOG.warn(
+          "the access log {} is {} lines behind (the disk is slow or stalled): lines are dropped"
+              + " and counted in app_access_log_lines_total{{result=\"dropped\"}}",
+          file,
+          queue.size());
     }
   }
 
+  /** Writes what is queued, for up to 10 s; lines still queued then are counted as dropped. */
   @PreDestroy
   public void close() throws InterruptedException {
-    closed = true;
-    queue.put(END);
-    writer.join(TimeUnit.SECONDS.toMillis(10));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    if (queue.offer(END, 10, TimeUnit.SECONDS)) {
+      writer.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+    }
+    if (writer.isAlive()) {
+      dropped.increment(queue.size()); // the writer is stuck on the disk: leave it be
+      LOG.warn("the access log {} did not take the last {} lines in time", file, queue.size());
+      return;
+    }
     synchronized (this) {
       closeQuietly();
     }
@@ -100,7 +114,9 @@ public final class AccessLog {
       write(batch);
       batch.clear();
       if (end) {
-        write(new ArrayList<>(queue)); // whatever raced in after the sentinel
+        List<String> late = new ArrayList<>();
+        queue.drainTo(late); // whatever raced in after the sentinel
+        write(late);
         return;
       }
     }

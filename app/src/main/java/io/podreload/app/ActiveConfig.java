@@ -8,8 +8,7 @@ import java.time.Instant;
  *
  * @param settings the typed, validated settings
  * @param configSet what was read from the config dirs
- * @param generation the number of loads applied by this process (the first load is 1; 0 when the
- *     app serves only its built-in config because the first load was rejected)
+ * @param generation the number of loads applied by this process (the first load is 1)
  * @param loadedAt when it was swapped in
  */
 public record ActiveConfig(

@@ -77,7 +77,8 @@ public final class ConfigReloader {
     this.refreshPublisher = refreshPublisher;
     this.applied = metrics.counter("app.reloads", "result", ReloadStatus.APPLIED);
     this.rejected = metrics.counter("app.reloads", "result", ReloadStatus.REJECTED);
-    Gauge.builder("app.config.generation", this, r -> r.current().generation())
+    Gauge.builder(
+            "app.config.generation", this, r -> r.current() == null ? 0 : r.current().generation())
         .description("Loads applied by this process")
         .register(metrics);
     Gauge.builder("app.reload.last.duration", this, r -> r.lastDurationSeconds)
@@ -95,7 +96,7 @@ public final class ConfigReloader {
         settings.statusFile());
   }
 
-  /** The config being served. */
+  /** The config being served; null until the first valid config (the app is not ready then). */
   public ActiveConfig current() {
     return active.get();
   }
@@ -168,13 +169,20 @@ public final class ConfigReloader {
             (System.nanoTime() - acknowledged) / 1000);
       }
     } catch (ConfigLoadException | InvalidConfigException | RuntimeException e) {
-      String error = e.getMessage() == null ? e.toString() : e.getMessage();
-      if (active.get() == null) {
-        serveBuiltIn();
-      }
-      rejected.increment();
-      finish(started, ReloadStatus.REJECTED, error, ConfigSet.sourcesOf(snapshots));
+      reject(started, e.getMessage() == null ? e.toString() : e.getMessage(), snapshots);
+    } catch (Error e) {
+      // What no check foresaw (a stack overflow in a parser or a validator): the attempt is
+      // rejected like any other and the reload thread lives on. (Out of memory exits the JVM:
+      // jvm.options has -XX:+ExitOnOutOfMemoryError.)
+      LOG.error("load attempt {} failed with {}", attempts, e.toString(), e);
+      reject(started, "the config could not be loaded: " + e, snapshots);
     }
+  }
+
+  /** The last good config keeps serving; before the first one, nothing does (not ready). */
+  private void reject(long started, String error, List<DirSnapshot> snapshots) {
+    rejected.increment();
+    finish(started, ReloadStatus.REJECTED, error, ConfigSet.sourcesOf(snapshots));
   }
 
   /** Serves the candidate from now on; returns the config it replaced (null at start). */
@@ -231,44 +239,30 @@ public final class ConfigReloader {
     return changed;
   }
 
-  /** The first load failed: serve the built-in config rather than nothing, and say so. */
-  private void serveBuiltIn() {
-    try {
-      ConfigSet none = loader.merge(List.of());
-      active.set(new ActiveConfig(binder.bind(Map.of()), none, 0, Instant.now()));
-    } catch (ConfigLoadException | InvalidConfigException e) {
-      throw new IllegalStateException("the built-in application.yml is invalid: " + e.getMessage());
-    }
-  }
-
   private void finish(long started, String result, String error, Map<String, String> sources) {
     lastDurationSeconds = (System.nanoTime() - started) / 1e9;
-    ActiveConfig serving = active.get();
+    ActiveConfig serving = active.get(); // null while no config was ever valid
+    long generation = serving == null ? 0 : serving.generation();
+    String version = serving == null ? null : serving.configSet().version();
     Instant at = Instant.now();
     lastAttempt.set(new LastAttempt(result, error, at));
     ReloadStatus status =
-        new ReloadStatus(
-            pid,
-            serving.generation(),
-            serving.configSet().version(),
-            result,
-            error,
-            at.toString(),
-            attempts,
-            sources);
+        new ReloadStatus(pid, generation, version, result, error, at.toString(), attempts, sources);
     writeStatus(status); // the acknowledgement first: the reloader is waiting for it
     if (error == null) {
       LOG.info(
           "config applied: generation {}, version {}, {} properties, in {} ms",
-          serving.generation(),
-          serving.configSet().version(),
+          generation,
+          version,
           serving.configSet().properties().size(),
           String.format("%.1f", lastDurationSeconds * 1000));
+    } else if (serving == null) {
+      LOG.warn("config rejected, no valid config yet: not ready until one is loaded: {}", error);
     } else {
       LOG.warn(
           "config rejected, still serving generation {} (version {}): {}",
-          serving.generation(),
-          serving.configSet().version(),
+          generation,
+          version,
           error);
     }
   }

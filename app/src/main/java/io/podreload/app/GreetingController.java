@@ -1,9 +1,11 @@
 package io.podreload.app;
 
+import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Produces;
+import io.micronaut.http.exceptions.HttpStatusException;
 
 /** {@code GET /}: the configured greeting. */
 @Controller
@@ -18,6 +20,12 @@ public final class GreetingController {
   @Get
   @Produces(MediaType.TEXT_PLAIN)
   public String greeting() {
-    return reloader.current().settings().greeting();
+    ActiveConfig active = reloader.current();
+    if (active == null) {
+      // Not ready: readiness keeps the Service's traffic away; a direct caller learns why here.
+      throw new HttpStatusException(
+          HttpStatus.SERVICE_UNAVAILABLE, "no valid config loaded yet: see /config");
+    }
+    return active.settings().greeting();
   }
 }

@@ -45,9 +45,12 @@ public final class SettingsBinder {
     this.validator = validator;
   }
 
-  /** The property source that puts {@code properties} above the built-in config. */
+  /**
+   * The property source that puts {@code properties} above the built-in config, taken literally: no
+   * {@code ${...}} in them is expanded ({@link LiteralText}).
+   */
   public static PropertySource mountedSource(Map<String, Object> properties) {
-    return PropertySource.of(MOUNTED_SOURCE, properties, MOUNTED_ORDER);
+    return PropertySource.of(MOUNTED_SOURCE, LiteralText.protect(properties), MOUNTED_ORDER);
   }
 
   /**

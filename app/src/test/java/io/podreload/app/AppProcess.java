@@ -37,6 +37,7 @@ final class AppProcess implements AutoCloseable {
   final Path accessLog;
   final Path output;
   final int port;
+  final int managementPort;
   private final Process process;
 
   private AppProcess(Path work, Map<String, String> extraEnv) throws IOException {
@@ -47,9 +48,12 @@ final class AppProcess implements AutoCloseable {
     this.accessLog = work.resolve("log/access.log");
     this.output = work.resolve("app.out");
     this.port = freePort();
+    this.managementPort = freePort();
     Files.createDirectories(statusFile.getParent());
     Map<String, String> env = new HashMap<>();
     env.put("MICRONAUT_SERVER_PORT", Integer.toString(port));
+    env.put("ENDPOINTS_ALL_PORT", Integer.toString(managementPort));
+    env.put(AppEnvironment.SHUTDOWN_DELAY, "0s"); // tests stop at once unless they set one
     env.put(AppEnvironment.CONFIG_DIRS, config + "," + secrets);
     env.put(AppEnvironment.SECRET_DIRS, secrets.toString());
     env.put(AppEnvironment.STATUS_FILE, statusFile.toString());
@@ -66,7 +70,9 @@ final class AppProcess implements AutoCloseable {
     this.process = builder.start();
   }
 
-  /** Starts the app and waits until it answers {@code /health}. */
+  /**
+   * Starts the app and waits until it is alive ({@code /health/liveness} on the management port).
+   */
   static AppProcess start(Path work) throws IOException {
     return start(work, Map.of());
   }
@@ -82,7 +88,7 @@ final class AppProcess implements AutoCloseable {
                 if (!app.process.isAlive()) {
                   throw new AssertionError("the app exited:\n" + app.output());
                 }
-                return app.statusOf("/health") == 200;
+                return app.managementStatusOf("/health/liveness") == 200;
               });
     } catch (RuntimeException | Error e) {
       app.close();
@@ -99,25 +105,44 @@ final class AppProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** A GET on the business port. */
   String get(String path) {
     return send(path).body();
   }
 
+  /** A GET on the management port. */
+  String manage(String path) {
+    return send(managementPort, path).body();
+  }
+
   int statusOf(String path) {
+    return statusOf(port, path);
+  }
+
+  int managementStatusOf(String path) {
+    return statusOf(managementPort, path);
+  }
+
+  private int statusOf(int port, String path) {
     try {
-      return send(path).statusCode();
+      return send(port, path).statusCode();
     } catch (UncheckedIOException e) {
       return -1;
     }
   }
 
   HttpResponse<String> send(String path) {
+    return send(port, path);
+  }
+
+  HttpResponse<String> send(int port, String path) {
+    return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)));
+  }
+
+  HttpResponse<String> send(HttpRequest.Builder request) {
     try {
       return HTTP.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-              .timeout(Duration.ofSeconds(10))
-              .build(),
-          HttpResponse.BodyHandlers.ofString());
+          request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

@@ -54,7 +54,7 @@ class AppReloadTest {
           .containsEntry(
               app.config.toAbsolutePath().toString(), KubeletVolume.read(app.config).hash())
           .doesNotContainKey(app.secrets.toAbsolutePath().toString()); // missing: skipped
-      assertThat(app.get("/config")).contains("\"generation\":2").contains("\"lastError\":null");
+      assertThat(app.manage("/config")).contains("\"generation\":2").contains("\"lastError\":null");
     }
   }
 
@@ -89,7 +89,7 @@ class AppReloadTest {
           .containsEntry(
               app.config.toAbsolutePath().toString(), KubeletVolume.read(app.config).hash());
       assertThat(app.get("/")).isEqualTo("good");
-      assertThat(app.get("/config"))
+      assertThat(app.manage("/config"))
           .contains("\"lastResult\":\"rejected\"")
           .contains("invalid YAML");
       assertThat(app.isAlive()).isTrue();
@@ -108,8 +108,8 @@ class AppReloadTest {
       assertThat(rejected.result()).isEqualTo(ReloadStatus.REJECTED);
       assertThat(rejected.error()).contains("app.greeting").contains("blank");
       assertThat(app.get("/")).isEqualTo("good");
-      assertThat(app.get("/config")).contains("app.greeting");
-      assertThat(app.get("/prometheus")).contains("app_reloads_total{result=\"rejected\"} 1.0");
+      assertThat(app.manage("/config")).contains("app.greeting");
+      assertThat(app.manage("/prometheus")).contains("app_reloads_total{result=\"rejected\"} 1.0");
     }
   }
 
@@ -165,10 +165,10 @@ class AppReloadTest {
     String secret = "s3cr3t-value-42";
     publish(work.resolve("secrets"), "vault.properties", "db.password=" + secret + "\n");
     try (AppProcess app = AppProcess.start(work, Map.of("LOG_LEVEL", "debug"))) {
-      String config = app.get("/config");
+      String config = app.manage("/config");
       assertThat(config)
           .contains("\"db.user\":\"u\"")
-          .contains("\"db.password\":\"" + ConfigController.MASK + "\"")
+          .contains("\"db.password\":\"" + ConfigEndpoint.MASK + "\"")
           .doesNotContain(secret);
       // a broken secret file is reported without quoting it
       publish(app.secrets, "vault.properties", "db.password=\\u12" + secret + "\n");
@@ -186,22 +186,6 @@ class AppReloadTest {
   }
 
   @Test
-  void anInvalidFirstConfigServesTheBuiltInGreetingAndSaysWhy() throws Exception {
-    publish(work.resolve("config"), "application.yml", "app: [\n");
-    try (AppProcess app = AppProcess.start(work)) {
-      ReloadStatus status = app.awaitAttempt(1);
-      assertThat(status.result()).isEqualTo(ReloadStatus.REJECTED);
-      assertThat(status.generation()).isZero();
-      assertThat(app.get("/")).isEqualTo("Hello from the built-in config");
-
-      publish(app.config, "application.yml", greeting("fixed"));
-      app.signal("HUP");
-      assertThat(app.awaitAttempt(2).generation()).isEqualTo(1);
-      assertThat(app.get("/")).isEqualTo("fixed");
-    }
-  }
-
-  @Test
   void anUnwritableStatusFileIsReportedAndTheAppKeepsServing() throws Exception {
     Path notADir = Files.writeString(work.resolve("not-a-dir"), "x");
     publish(work.resolve("config"), "application.yml", greeting("still here"));
@@ -209,7 +193,7 @@ class AppReloadTest {
         Map.of(AppEnvironment.STATUS_FILE, notADir.resolve("status.json").toString());
     try (AppProcess app = AppProcess.start(work, env)) {
       assertThat(app.get("/")).isEqualTo("still here");
-      assertThat(app.get("/health")).contains("cannot write the status file");
+      assertThat(app.manage("/config")).contains("cannot write the status file");
       assertThat(app.output()).contains("cannot write the status file");
       publish(app.config, "application.yml", greeting("reloaded anyway"));
       app.signal("HUP");

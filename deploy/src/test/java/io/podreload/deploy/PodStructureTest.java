@@ -227,6 +227,30 @@ class PodStructureTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource(VARIANTS)
+  void probesSayWhatTheyMeanOnEachProgramsManagementPort(String variant) {
+    Manifests m = Variants.get(variant);
+
+    for (Container c : List.of(m.container("app"), m.container("reloader"))) {
+      assertThat(c.getLivenessProbe().getHttpGet().getPath())
+          .as(c.getName() + " liveness: alive and making progress")
+          .isEqualTo("/health/liveness");
+      assertThat(c.getReadinessProbe().getHttpGet().getPath())
+          .as(c.getName() + " readiness: can do its job (a sidecar: started)")
+          .isEqualTo("/health/readiness");
+      assertThat(c.getStartupProbe().getHttpGet().getPath())
+          .as(c.getName() + " startup: never /health, which a dependency's outage turns DOWN")
+          .isIn("/health/liveness", "/health/readiness");
+    }
+    // The app's probes never go to the business port, which the Service serves.
+    Container app = m.container("app");
+    for (Probe p :
+        List.of(app.getStartupProbe(), app.getReadinessProbe(), app.getLivenessProbe())) {
+      assertThat(p.getHttpGet().getPort().getStrVal()).isEqualTo("management");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(VARIANTS)
   void kubernetesAddsNoServiceVariablesThatTheAppWouldReadAsItsSettings(String variant) {
     assertThat(Variants.get(variant).pod().getEnableServiceLinks()).isFalse();
   }

@@ -40,6 +40,7 @@ final class LocalPod implements AutoCloseable {
   final Path dir;
   final Path output;
   final int appPort;
+  final int appManagementPort;
   final int reloaderPort;
   final int loggerPort;
   private final Process process;
@@ -50,6 +51,7 @@ final class LocalPod implements AutoCloseable {
     this.dir = dir.resolve("pod");
     this.output = dir.resolve("pod-output.log");
     this.appPort = freePort();
+    this.appManagementPort = freePort();
     this.reloaderPort = freePort();
     this.loggerPort = freePort();
     ProcessBuilder builder =
@@ -59,6 +61,8 @@ final class LocalPod implements AutoCloseable {
                 this.dir.toString(),
                 "--app-port",
                 String.valueOf(appPort),
+                "--app-management-port",
+                String.valueOf(appManagementPort),
                 "--reloader-port",
                 String.valueOf(reloaderPort),
                 "--logger-port",
@@ -122,7 +126,7 @@ final class LocalPod implements AutoCloseable {
   }
 
   JsonNode config() throws IOException {
-    return JSON.readTree(get(appPort, "/config").body());
+    return JSON.readTree(get(appManagementPort, "/config").body());
   }
 
   ReloadStatus status() throws IOException {

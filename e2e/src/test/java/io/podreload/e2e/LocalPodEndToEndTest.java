@@ -203,7 +203,7 @@ class LocalPodEndToEndTest {
 
   private static boolean healthy(String container) {
     Map<String, Integer> ports = new HashMap<>();
-    ports.put("app", pod.appPort);
+    ports.put("app", pod.appManagementPort);
     ports.put("reloader", pod.reloaderPort);
     ports.put("logger", pod.loggerPort);
     try {

@@ -1,42 +1,44 @@
 package io.podreload.app;
 
-import io.micronaut.http.annotation.Controller;
-import io.micronaut.http.annotation.Get;
+import io.micronaut.management.endpoint.annotation.Endpoint;
+import io.micronaut.management.endpoint.annotation.Read;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * {@code GET /config}: what is being served and how the last attempt went. Values that come from a
- * secret dir are masked.
+ * {@code GET /config} on the management port: what is being served and how the last attempt went.
+ * Values that come from a secret dir are masked; all are shown as written (no {@code ${...}}
+ * expansion). Before the first valid config, {@code generation} is 0 and {@code lastError} says
+ * why.
  */
-@Controller("/config")
-public final class ConfigController {
+@Endpoint(id = "config", defaultSensitive = false)
+public final class ConfigEndpoint {
 
   static final String MASK = "******";
 
   private final ConfigReloader reloader;
   private final AppEnvironment settings;
 
-  public ConfigController(ConfigReloader reloader, AppEnvironment settings) {
+  public ConfigEndpoint(ConfigReloader reloader, AppEnvironment settings) {
     this.reloader = reloader;
     this.settings = settings;
   }
 
-  @Get
+  @Read
   public Map<String, Object> config() {
-    ActiveConfig active = reloader.current();
+    ActiveConfig active = reloader.current(); // null until the first valid config
     ConfigReloader.LastAttempt last = reloader.lastAttempt();
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("generation", active.generation());
-    body.put("version", active.configSet().version());
-    body.put("loadedAt", active.loadedAt().toString());
+    body.put("generation", active == null ? 0 : active.generation());
+    body.put("version", active == null ? null : active.configSet().version());
+    body.put("loadedAt", active == null ? null : active.loadedAt().toString());
     body.put("lastError", last.error());
     body.put("lastResult", last.result());
     body.put("lastAttemptAt", last.at().toString());
     body.put("statusFileProblem", reloader.statusFileProblem().orElse(null));
-    body.put("sources", active.configSet().sources());
-    body.put("properties", masked(active.configSet()));
+    body.put("sources", active == null ? Map.of() : active.configSet().sources());
+    body.put("properties", active == null ? Map.of() : masked(active.configSet()));
     return body;
   }
 
@@ -58,7 +60,7 @@ public final class ConfigController {
       return value;
     }
     if (value instanceof List<?> list) {
-      return list.stream().map(ConfigController::jsonValue).toList();
+      return list.stream().map(ConfigEndpoint::jsonValue).toList();
     }
     if (value instanceof Map<?, ?> map) {
       Map<String, Object> copy = new LinkedHashMap<>();
