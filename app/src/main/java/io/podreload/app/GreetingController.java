@@ -6,6 +6,7 @@ import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.exceptions.HttpStatusException;
+import io.podreload.micronaut.ConfigReloader;
 
 /** {@code GET /}: the configured greeting. */
 @Controller
@@ -20,12 +21,13 @@ public final class GreetingController {
   @Get
   @Produces(MediaType.TEXT_PLAIN)
   public String greeting() {
-    ActiveConfig active = reloader.current();
-    if (active == null) {
-      // Not ready: readiness keeps the Service's traffic away; a direct caller learns why here.
-      throw new HttpStatusException(
-          HttpStatus.SERVICE_UNAVAILABLE, "no valid config loaded yet: see /config");
-    }
-    return active.settings().greeting();
+    return reloader
+        .current(AppSettings.class)
+        .map(AppSettings::greeting)
+        // Not ready: readiness keeps the Service's traffic away; a direct caller learns why here.
+        .orElseThrow(
+            () ->
+                new HttpStatusException(
+                    HttpStatus.SERVICE_UNAVAILABLE, "no valid config loaded yet: see /config"));
   }
 }

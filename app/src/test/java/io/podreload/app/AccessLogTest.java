@@ -2,6 +2,7 @@ package io.podreload.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.podreload.micronaut.testing.HostProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,9 +23,9 @@ class AccessLogTest {
     Files.createDirectories(work.resolve("config"));
     Files.writeString(work.resolve("config/application.yml"), "app:\n  greeting: hi\n");
     Map<String, String> env =
-        Map.of(AppEnvironment.ACCESS_LOG_MAX_BYTES, "4096", AppEnvironment.ACCESS_LOG_KEEP, "50");
+        Map.of("APP_ACCESS_LOG_MAX_BYTES", "4096", "APP_ACCESS_LOG_KEEP", "50");
     int requests = 500;
-    try (AppProcess app = AppProcess.start(work, env)) {
+    try (HostProcess app = HostProcess.start(Application.class, work, env)) {
       for (int i = 0; i < requests; i++) {
         assertThat(app.send("/?n=" + i + "&x=%20y").statusCode()).isEqualTo(200);
       }
@@ -45,7 +46,7 @@ class AccessLogTest {
   @Test
   void aRequestIdFromTheClientIsLoggedAndReturned() throws Exception {
     Files.createDirectories(work.resolve("config"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       var response =
           java.net.http.HttpClient.newHttpClient()
               .send(

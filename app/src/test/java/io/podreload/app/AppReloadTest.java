@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.podreload.common.KubeletVolume;
 import io.podreload.common.ReloadStatus;
+import io.podreload.micronaut.ConfigEndpoint;
+import io.podreload.micronaut.testing.HostProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,10 +23,7 @@ class AppReloadTest {
   @TempDir Path work;
 
   static void publish(Path dir, String file, String content) throws IOException {
-    KubeletVolume.write(
-        dir,
-        Map.of(file, content.getBytes(StandardCharsets.UTF_8)),
-        PosixFilePermissions.fromString("rw-r--r--"));
+    HostProcess.publish(dir, file, content);
   }
 
   static String greeting(String text) {
@@ -34,7 +33,7 @@ class AppReloadTest {
   @Test
   void aKubeletSwapFollowedBySighupIsServedWithoutARestart() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("first"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       assertThat(app.get("/")).isEqualTo("first");
       ReloadStatus before = app.awaitAttempt(1);
       assertThat(before.applied()).isTrue();
@@ -61,7 +60,7 @@ class AppReloadTest {
   @Test
   void identicalContentKeepsItsVersion() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("same"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       String version = app.awaitAttempt(1).version();
       publish(app.config, "application.yml", greeting("same"));
       app.signal("HUP");
@@ -74,7 +73,7 @@ class AppReloadTest {
   @Test
   void aMalformedFileIsRejectedAndTheLastGoodGreetingKeepsServing() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("good"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       String version = app.awaitAttempt(1).version();
       publish(app.config, "application.yml", "app:\n  greeting: [unclosed\n");
       app.signal("HUP");
@@ -99,7 +98,7 @@ class AppReloadTest {
   @Test
   void aBlankGreetingIsRejectedWithTheReasonInTheStatusFileAndConfig() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("good"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       app.awaitAttempt(1);
       publish(app.config, "application.yml", greeting("  "));
       app.signal("HUP");
@@ -117,7 +116,7 @@ class AppReloadTest {
   void theSameKeyInTwoFilesOfOneDirIsRejected() throws Exception {
     Path config = work.resolve("config");
     publish(config, "application.yml", greeting("good"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       app.awaitAttempt(1);
       KubeletVolume.write(
           config,
@@ -135,7 +134,7 @@ class AppReloadTest {
   @Test
   void aBurstOf200SighupsLeavesTheAppAliveOnTheLatestConfig() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("v0"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       app.awaitAttempt(1);
       for (int i = 1; i <= 200; i++) {
         if (i % 20 == 0) {
@@ -164,7 +163,8 @@ class AppReloadTest {
     publish(work.resolve("config"), "application.yml", "app:\n  greeting: base\ndb:\n  user: u\n");
     String secret = "s3cr3t-value-42";
     publish(work.resolve("secrets"), "vault.properties", "db.password=" + secret + "\n");
-    try (AppProcess app = AppProcess.start(work, Map.of("LOG_LEVEL", "debug"))) {
+    try (HostProcess app =
+        HostProcess.start(Application.class, work, Map.of("LOG_LEVEL", "debug"))) {
       String config = app.manage("/config");
       assertThat(config)
           .contains("\"db.user\":\"u\"")
@@ -189,9 +189,8 @@ class AppReloadTest {
   void anUnwritableStatusFileIsReportedAndTheAppKeepsServing() throws Exception {
     Path notADir = Files.writeString(work.resolve("not-a-dir"), "x");
     publish(work.resolve("config"), "application.yml", greeting("still here"));
-    Map<String, String> env =
-        Map.of(AppEnvironment.STATUS_FILE, notADir.resolve("status.json").toString());
-    try (AppProcess app = AppProcess.start(work, env)) {
+    Map<String, String> env = Map.of("APP_STATUS_FILE", notADir.resolve("status.json").toString());
+    try (HostProcess app = HostProcess.start(Application.class, work, env)) {
       assertThat(app.get("/")).isEqualTo("still here");
       assertThat(app.manage("/config")).contains("cannot write the status file");
       assertThat(app.output()).contains("cannot write the status file");
@@ -204,12 +203,12 @@ class AppReloadTest {
   @Test
   void micronautRefreshableSettingsFollowAReload() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("quiet"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       app.awaitAttempt(1);
       publish(
           app.config,
           "application.yml",
-          greeting("verbose") + "logger:\n  levels:\n    io.podreload.app: DEBUG\n");
+          greeting("verbose") + "logger:\n  levels:\n    io.podreload.micronaut: DEBUG\n");
       app.signal("HUP");
       app.awaitAttempt(2);
       app.signal("HUP"); // the refreshed logger level shows on the next attempt

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micronaut.context.env.AbstractPropertySourceLoader;
 import io.micronaut.context.env.PropertySource;
+import io.podreload.micronaut.SettingsBinder;
 import org.junit.jupiter.api.Test;
 
 class ApplicationTest {

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.podreload.common.ReloadStatus;
+import io.podreload.micronaut.ConfigEndpoint;
+import io.podreload.micronaut.testing.HostProcess;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -40,7 +42,7 @@ class LockDownTest {
   @Test
   void theBusinessPortServesOnlyTheAppsRoutes() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("hi"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       assertThat(app.get("/")).isEqualTo("hi");
       List<String> management = new ArrayList<>(ADMIN_PATHS);
       management.addAll(
@@ -61,7 +63,7 @@ class LockDownTest {
   void theManagementPortServesHealthPrometheusAndConfigOnlyAndHealthWithoutDetails()
       throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("hi"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       assertThat(app.manage("/health")).isEqualTo("{\"status\":\"UP\"}");
       assertThat(app.managementStatusOf("/health/liveness")).isEqualTo(200);
       assertThat(app.manage("/health/readiness")).isEqualTo("{\"status\":\"UP\"}");
@@ -93,7 +95,8 @@ class LockDownTest {
         greeting("pw=${db.password} home=${HOME} path=${PATH:none}")
             + "other:\n  list: [\"${db.password}\"]\n");
     publish(work.resolve("secrets"), "vault.properties", "db.password=" + secret + "\n");
-    try (AppProcess app = AppProcess.start(work, Map.of("LOG_LEVEL", "debug"))) {
+    try (HostProcess app =
+        HostProcess.start(Application.class, work, Map.of("LOG_LEVEL", "debug"))) {
       assertThat(app.get("/")).isEqualTo("pw=${db.password} home=${HOME} path=${PATH:none}");
       String config = app.manage("/config");
       assertThat(config)
@@ -125,7 +128,7 @@ class LockDownTest {
   @Test
   void aCyclicOrOverDeepConfigOnReloadIsRejectedAndTheAppLivesOn() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("good"));
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       app.awaitAttempt(1);
       publish(app.config, "application.yml", greeting("cyclic") + "a: &x {b: *x}\n");
       app.signal("HUP");
@@ -152,7 +155,7 @@ class LockDownTest {
   @Test
   void anInvalidFirstConfigLeavesTheAppAliveButNotReadyUntilAValidOne() throws Exception {
     publish(work.resolve("config"), "application.yml", "app: [\n");
-    try (AppProcess app = AppProcess.start(work)) {
+    try (HostProcess app = HostProcess.start(Application.class, work)) {
       ReloadStatus status = app.awaitAttempt(1);
       assertThat(status.result()).isEqualTo(ReloadStatus.REJECTED);
       assertThat(status.generation()).isZero();
@@ -184,7 +187,8 @@ class LockDownTest {
     Files.createDirectories(fifo.getParent());
     // A FIFO nobody reads: opening it for writing blocks for ever, like a disk that stalls.
     assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
-    try (AppProcess app = AppProcess.start(work, Map.of(AppEnvironment.ACCESS_LOG_QUEUE, "100"))) {
+    try (HostProcess app =
+        HostProcess.start(Application.class, work, Map.of("APP_ACCESS_LOG_QUEUE", "100"))) {
       int requests = 400;
       long started = System.nanoTime();
       for (int i = 0; i < requests; i++) {
@@ -203,7 +207,8 @@ class LockDownTest {
   @Test
   void onSigtermTheAppTurnsUnreadyKeepsServingForTheDelayThenExits() throws Exception {
     publish(work.resolve("config"), "application.yml", greeting("still serving"));
-    try (AppProcess app = AppProcess.start(work, Map.of(AppEnvironment.SHUTDOWN_DELAY, "4s"))) {
+    try (HostProcess app =
+        HostProcess.start(Application.class, work, Map.of("APP_SHUTDOWN_DELAY", "4s"))) {
       assertThat(app.managementStatusOf("/health/readiness")).isEqualTo(200);
       long signalled = System.nanoTime();
       app.signal("TERM");

@@ -15,9 +15,10 @@ public final class AtomicFiles {
   private AtomicFiles() {}
 
   /**
-   * Writes {@code content} to a temp file beside {@code target}, flushes it to disk and renames it
-   * over {@code target}. Never truncates the target in place. For state that must survive a crash
-   * of the machine (checkpoints).
+   * Writes {@code content} to a temp file beside {@code target}, flushes it to disk, renames it
+   * over {@code target} and flushes the directory, which holds the rename: without that a power cut
+   * can bring back the old file. Never truncates the target in place. For state that must survive a
+   * crash of the machine (checkpoints).
    *
    * @throws IOException with a message that names the directory when it is not writable
    */
@@ -56,6 +57,11 @@ public final class AtomicFiles {
         }
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+      if (durable) {
+        try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
+          directory.force(true);
+        }
+      }
     } finally {
       Files.deleteIfExists(temp);
     }

@@ -230,7 +230,7 @@ class PodStructureTest {
   void probesSayWhatTheyMeanOnEachProgramsManagementPort(String variant) {
     Manifests m = Variants.get(variant);
 
-    for (Container c : List.of(m.container("app"), m.container("reloader"))) {
+    for (Container c : m.containers()) {
       assertThat(c.getLivenessProbe().getHttpGet().getPath())
           .as(c.getName() + " liveness: alive and making progress")
           .isEqualTo("/health/liveness");

@@ -15,10 +15,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The text of a program's main sources (its module and {@code common}), searched for a setting: the
- * variable's own name ({@code "APP_STATUS_FILE"}, {@code ${LOGGER_HTTP_PORT:8082}}), one of its
- * Micronaut property forms ({@code reloader.volume-dirs}, also as nested YAML keys), or a component
- * of a {@code @ConfigurationProperties} record it binds to ({@code volumeDirs} under {@code
+ * The text of a program's main sources (its module, {@code common}, and for the app the {@code
+ * podreload-micronaut} library), searched for a setting: the variable's own name ({@code
+ * "APP_STATUS_FILE"}, {@code ${LOGGER_HTTP_PORT:8082}}), one of its Micronaut property forms
+ * ({@code reloader.volume-dirs}, also as nested YAML keys), or a component of a
+ * {@code @ConfigurationProperties} record it binds to ({@code volumeDirs} under {@code
  * "reloader"}).
  */
 final class ProgramSources {
@@ -43,7 +44,7 @@ final class ProgramSources {
 
   static ProgramSources of(String program) {
     Map<String, String> files = new LinkedHashMap<>();
-    for (String module : List.of(program, "common")) {
+    for (String module : modulesOf(program)) {
       Path main = Repo.path(module + "/src/main");
       if (!Files.isDirectory(main)) {
         continue;
@@ -57,6 +58,15 @@ final class ProgramSources {
       }
     }
     return new ProgramSources(files);
+  }
+
+  /**
+   * The modules whose main sources make up a program: the app reads its settings in the library.
+   */
+  static List<String> modulesOf(String program) {
+    return program.equals("app")
+        ? List.of("app", "podreload-micronaut", "common")
+        : List.of(program, "common");
   }
 
   /** Whether these sources read the environment variable {@code name}. */

@@ -55,7 +55,7 @@ class MonitoringMetricsEndToEndTest {
       await("the logger has followed the access log")
           .atMost(Duration.ofSeconds(30))
           .until(() -> pod.metric(pod.loggerPort, "logger_lines_written_total.*") > 0);
-      for (int port : new int[] {appMetricsPort(pod), pod.reloaderPort, pod.loggerPort}) {
+      for (int port : new int[] {pod.appManagementPort, pod.reloaderPort, pod.loggerPort}) {
         exported.addAll(sampleNames(pod.get(port, "/prometheus").body()));
       }
     }
@@ -83,20 +83,6 @@ class MonitoringMetricsEndToEndTest {
     assertTrue(used.contains("reloader_reload_latency_seconds_bucket"), used.toString());
     assertTrue(used.contains("app_config_generation"), used.toString());
     assertTrue(used.contains("logger_bytes_behind"), used.toString());
-  }
-
-  /**
-   * The app's /prometheus: on its management port where bin/local-pod gives it one (LocalPod's
-   * appManagementPort), else on its only port.
-   */
-  static int appMetricsPort(LocalPod pod) {
-    try {
-      return LocalPod.class.getDeclaredField("appManagementPort").getInt(pod);
-    } catch (NoSuchFieldException e) {
-      return pod.appPort;
-    } catch (IllegalAccessException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** The metric names of an exposition: every sample's name (histograms by _bucket, _sum ...). */

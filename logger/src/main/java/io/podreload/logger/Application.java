@@ -4,6 +4,9 @@ import io.podreload.common.PrometheusRegistry;
 import io.podreload.common.SidecarLogging;
 import io.podreload.common.StatusHttpServer;
 import io.podreload.common.StatusHttpServer.Answer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -49,46 +52,48 @@ public final class Application {
   private static Map<String, Supplier<Answer>> routes(
       LoggerService service, PrometheusRegistry registry) {
     return Map.of(
-        "/health", () -> health(service), "/prometheus", () -> Answer.prometheus(registry));
+        "/health", () -> health(service),
+        "/health/liveness", () -> Answer.health(service.live(), details(service)),
+        "/health/readiness", () -> Answer.health(service.ready(), details(service)),
+        "/prometheus", () -> Answer.prometheus(registry));
   }
 
-  /** {@code {"status":"UP"|"DOWN","outputs":{"<output>":{healthy, down, lastError, files}}}}. */
+  /**
+   * UP once every output runs, while their threads are alive: an output that fails (a backend that
+   * is down) is a detail here, not DOWN, since a sidecar's readiness is the whole pod's.
+   */
   static Answer health(LoggerService service) {
-    boolean up = service.healthy();
-    StringBuilder sb = new StringBuilder("{\"status\":\"").append(up ? "UP" : "DOWN");
-    sb.append("\",\"outputs\":{");
-    boolean first = true;
-    for (Pipeline p : service.pipelines()) {
-      sb.append(first ? "" : ",").append('"').append(p.name()).append("\":{\"healthy\":");
-      first = false;
-      sb.append(p.healthy()).append(",\"down\":");
-      quoted(sb, p.downReason());
-      sb.append(",\"lastError\":");
-      quoted(sb, p.lastError());
-      sb.append(",\"files\":[");
-      boolean firstFile = true;
-      for (FileFollower f : p.followers()) {
-        sb.append(firstFile ? "" : ",").append("{\"path\":");
-        firstFile = false;
-        quoted(sb, f.followed().toString());
-        sb.append(",\"bytesBehind\":").append(f.bytesBehind()).append(",\"problem\":");
-        quoted(sb, f.problem());
-        sb.append('}');
-      }
-      sb.append("]}");
-    }
-    sb.append("}}");
-    return new Answer(up ? 200 : 503, "application/json", sb.toString());
+    return Answer.health(service.healthy(), details(service));
   }
 
-  private static void quoted(StringBuilder sb, String s) {
-    if (s == null) {
-      sb.append("null");
-    } else {
-      sb.append('"');
-      Json.appendEscaped(sb, s);
-      sb.append('"');
+  /**
+   * {@code {"live":..,"ready":..,"outputs":{"<output>":{alive, failing, down, lastError, files:
+   * [{path, bytesBehind, problem}]}}}}.
+   */
+  static Map<String, Object> details(LoggerService service) {
+    Map<String, Object> outputs = new LinkedHashMap<>();
+    for (Pipeline p : service.pipelines()) {
+      List<Object> files = new ArrayList<>();
+      for (FileFollower f : p.followers()) {
+        Map<String, Object> file = new LinkedHashMap<>();
+        file.put("path", f.followed().toString());
+        file.put("bytesBehind", f.bytesBehind());
+        file.put("problem", f.problem());
+        files.add(file);
+      }
+      Map<String, Object> output = new LinkedHashMap<>();
+      output.put("alive", p.alive());
+      output.put("failing", p.failing());
+      output.put("down", p.downReason());
+      output.put("lastError", p.lastError());
+      output.put("files", files);
+      outputs.put(p.name(), output);
     }
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("live", service.live());
+    details.put("ready", service.ready());
+    details.put("outputs", outputs);
+    return details;
   }
 
   /** The innermost message that says what to fix. */

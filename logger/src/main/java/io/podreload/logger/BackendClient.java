@@ -6,9 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -29,21 +27,20 @@ final class BackendClient {
   private final Optional<String> authorization;
   private final Metrics.OutputMetrics metrics;
 
+  /**
+   * @param caCertSetting the setting that names {@code access}'s CA file, for its errors
+   */
   BackendClient(
       String output,
-      Optional<String> username,
-      Optional<String> password,
+      LoggerSettings.Access access,
+      String caCertSetting,
       Metrics.OutputMetrics metrics) {
     this.output = output;
     this.metrics = metrics;
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    this.authorization =
-        username.map(
-            u ->
-                "Basic "
-                    + Base64.getEncoder()
-                        .encodeToString(
-                            (u + ":" + password.orElse("")).getBytes(StandardCharsets.UTF_8)));
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    access.caCert().ifPresent(ca -> builder.sslContext(Tls.trusting(ca, caCertSetting)));
+    this.http = builder.build();
+    this.authorization = access.authorization();
   }
 
   /** The first answer that is neither 429 nor 5xx; the body is {@code body[0..length)}. */
@@ -86,9 +83,9 @@ final class BackendClient {
 
   /** Counts a retry, logs why, sleeps the backoff (or gives up when stopping ran out of time). */
   void retryAfter(String problem, long backoffMs, Output.StopSignal stop)
-      throws InterruptedException, Pipeline.GaveUpException {
+      throws InterruptedException, Output.GaveUpException {
     if (stop.giveUp()) {
-      throw new Pipeline.GaveUpException(output + ": out of time retrying: " + problem);
+      throw new Output.GaveUpException(output + ": out of time retrying: " + problem);
     }
     metrics.retries.increment();
     long sleep = backoffMs / 2 + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);

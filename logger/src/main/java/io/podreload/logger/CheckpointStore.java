@@ -119,7 +119,8 @@ final class CheckpointStore {
             Long.parseLong(required(fields, "ino")),
             fpLength,
             Long.parseUnsignedLong(required(fields, "fingerprint"), 16)),
-        offset);
+        offset,
+        Long.parseLong(fields.getOrDefault("modified", "0"))); // absent before it was kept
   }
 
   private static String required(Map<String, String> fields, String name) {
@@ -148,6 +149,8 @@ final class CheckpointStore {
             + Long.toHexString(c.identity().fingerprint())
             + "\noffset="
             + c.offset()
+            + "\nmodified="
+            + c.modifiedMillis()
             + "\n";
     AtomicFiles.write(
         fileFor(c.followed()),

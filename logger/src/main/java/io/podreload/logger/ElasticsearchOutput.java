@@ -29,7 +29,7 @@ final class ElasticsearchOutput implements Output {
   ElasticsearchOutput(LoggerSettings.ElasticsearchSettings settings, Metrics.OutputMetrics m) {
     this.settings = settings;
     this.metrics = m;
-    this.client = new BackendClient(name(), settings.username(), settings.password(), m);
+    this.client = new BackendClient(name(), settings.access(), "LOGGER_ELASTICSEARCH_CACERT", m);
     this.bulkUri = URI.create(settings.url() + "/_bulk");
   }
 

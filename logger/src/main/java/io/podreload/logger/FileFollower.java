@@ -53,7 +53,13 @@ final class FileFollower implements AutoCloseable {
   private volatile FileChannel channel;
   private Path source;
   private FileIdentity identity;
+
+  /** The open file's part of each line's id ({@link FileIdentity#lineIdPrefix}). */
   private String sourceKey;
+
+  /** False while {@link #sourceKey} may still change: the file has no complete first line yet. */
+  private boolean sourceKeyFinal;
+
   private volatile long consumed;
 
   /** The open file is no longer at {@link #followed}: read it to its end, then switch. */
@@ -71,6 +77,9 @@ final class FileFollower implements AutoCloseable {
    */
   private final Deque<FileIdentity> pending = new ArrayDeque<>();
 
+  /** The size each {@link #pending} file had when last seen, by inode: what its loss would be. */
+  private final java.util.Map<List<Long>, Long> pendingSizes = new java.util.HashMap<>();
+
   /** Files read to their end lately, so that a look for missed rotations never repeats one. */
   private final Deque<FileIdentity> finished = new ArrayDeque<>();
 
@@ -79,8 +88,11 @@ final class FileFollower implements AutoCloseable {
   private boolean checkpointConsulted;
   private long lastGrowthNanos = System.nanoTime();
   private volatile long caughtUpNanos = System.nanoTime();
-  private String lastProblem;
+  private volatile String lastProblem;
   private volatile String readProblem;
+
+  /** Tells when a rotated file's last write was (its modification time) is long enough ago. */
+  private final java.time.Clock wallClock;
 
   FileFollower(
       Path followed,
@@ -89,6 +101,18 @@ final class FileFollower implements AutoCloseable {
       String output,
       int maxLine,
       long idleFlushNanos) {
+    this(followed, store, metrics, output, maxLine, idleFlushNanos, java.time.Clock.systemUTC());
+  }
+
+  FileFollower(
+      Path followed,
+      CheckpointStore store,
+      Metrics.OutputMetrics metrics,
+      String output,
+      int maxLine,
+      long idleFlushNanos,
+      java.time.Clock wallClock) {
+    this.wallClock = wallClock;
     this.followed = followed;
     this.store = store;
     this.metrics = metrics;
@@ -126,7 +150,14 @@ final class FileFollower implements AutoCloseable {
     }
     // a file at the path other than the open one: remember it now, even while far behind, so a
     // second rotation before this file is finished cannot hide it
-    boolean progress = noteFollowed();
+    boolean progress = copiedBeforeFirstLook() | noteFollowed();
+    if (!sourceKeyFinal) {
+      sourceKey = FileIdentity.lineIdPrefix(identity.dev(), identity.ino(), channel, true);
+      sourceKeyFinal = sourceKey != null;
+      if (!sourceKeyFinal) {
+        sourceKey = FileIdentity.lineIdPrefix(identity.dev(), identity.ino(), channel, false);
+      }
+    }
     while (true) {
       if (emitLines(batch, maxLines, maxBytes)) {
         progress = true;
@@ -151,7 +182,18 @@ final class FileFollower implements AutoCloseable {
 
   /** Where this output stands in this file, or null before the file was first found. */
   Checkpoint checkpoint() {
-    return identity == null ? null : new Checkpoint(followed, source, identity, consumed);
+    if (identity == null) {
+      return null;
+    }
+    long modified = openedMtime == null ? 0 : openedMtime.toMillis();
+    try {
+      if (Arrays.equals(openDevIno, FileIdentity.devIno(source))) {
+        modified = Files.getLastModifiedTime(source).toMillis();
+      }
+    } catch (IOException e) {
+      // moved meanwhile: the time it had when opened will do
+    }
+    return new Checkpoint(followed, source, identity, consumed, modified);
   }
 
   long bytesBehind() {
@@ -215,7 +257,7 @@ final class FileFollower implements AutoCloseable {
       return -1; // truncated: checkSource looks for the copy
     }
     int n = channel.read(ByteBuffer.wrap(buf, bufEnd, buf.length - bufEnd), position);
-    if (n > 0 && !finite && !identity.sameContentStart(channel)) {
+    if (n > 0 && identity.sameInode(openDevIno) && !identity.sameContentStart(channel)) {
       // Truncated and written again before this read: these bytes belong to the new content,
       // which is read from its start after the old content is finished (from a copy, if any).
       return -1;
@@ -301,22 +343,17 @@ final class FileFollower implements AutoCloseable {
 
   /** At the end of the open file: finish a rotated file, or notice truncation and rotation. */
   private boolean checkSource(Batch batch) throws IOException {
-    if (finite) {
-      if (bufEnd > bufStart) {
-        emitRest(batch); // the rotated file is complete: its last line will get no newline
-      }
-      openNext();
-      return true;
-    }
     long size = channel.size();
-    if (size < readPosition() || !identity.sameContentStart(channel)) {
+    // also a file rotated away may be truncated (copytruncate after a rename): a copy has the rest
+    boolean original = identity.sameInode(openDevIno);
+    if (original && (size < readPosition() || !identity.sameContentStart(channel))) {
       metrics.truncations.increment();
       Optional<Path> copy = findFile(identity, readPosition(), Match.COPY);
       if (copy.isPresent()) {
         LOG.info(
             "[{}] {} was truncated; reading its remaining lines from the copy {}",
             output,
-            followed,
+            source,
             copy.get());
         FileChannel copyChannel = FileChannel.open(copy.get(), StandardOpenOption.READ);
         long[] copyDevIno = FileIdentity.devIno(copy.get());
@@ -330,7 +367,7 @@ final class FileFollower implements AutoCloseable {
         LOG.warn(
             "[{}] {} was truncated at offset {}; reading it again from its beginning",
             output,
-            followed,
+            source,
             readPosition());
         if (bufEnd > bufStart) {
           emitRest(batch);
@@ -340,9 +377,95 @@ final class FileFollower implements AutoCloseable {
       }
       return true;
     }
+    if (finite) {
+      if (!rotatedFileQuiet()) {
+        return false; // its writer may not have reopened the new file yet: wait for its last lines
+      }
+      if (bufEnd > bufStart) {
+        emitRest(batch); // the rotated file is complete: its last line will get no newline
+      }
+      openNext();
+      return true;
+    }
     identity = identity.grown(channel);
-    sourceKey = identity.key();
     return noteFollowed();
+  }
+
+  /**
+   * A file opened empty has no first bytes to recognise it by: if it was written, copied and
+   * truncated before the first look at its lines (copytruncate right after the first lines), the
+   * copy is found as a sibling newer than the opening, and read first.
+   */
+  private boolean copiedBeforeFirstLook() throws IOException {
+    if (readPosition() != 0 || identity.fingerprintLength() != 0 || openedMtime == null) {
+      return false;
+    }
+    Path at = openFileNow();
+    FileTime now;
+    try {
+      now = at == null ? null : Files.getLastModifiedTime(at);
+    } catch (NoSuchFileException e) {
+      now = null;
+    }
+    if (now == null || now.equals(openedMtime)) {
+      return false; // gone (noteFollowed sees what replaces it), or untouched
+    }
+    List<Candidate> copies = candidates(openedMtime);
+    openedMtime = now;
+    if (copies.isEmpty()) {
+      return false; // touched, or emptied with no copy left: nothing to read
+    }
+    Candidate copy = copies.get(0);
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(copy.path, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+    metrics.truncations.increment();
+    LOG.info(
+        "[{}] {} was written, copied and truncated since the last look; reading the copy {} first",
+        output,
+        followed,
+        copy.path);
+    long[] devIno = FileIdentity.devIno(copy.path);
+    closeChannel();
+    channel = ch;
+    source = copy.path;
+    openDevIno = devIno == null ? new long[] {-1, -1} : devIno;
+    openedMtime = copy.mtime;
+    finite = true;
+    // the original's inode (the lines' ids), the copy's first bytes: a checkpoint finds the copy
+    setIdentity(FileIdentity.of(new long[] {identity.dev(), identity.ino()}, ch));
+    return true;
+  }
+
+  /** Where the open file is now (it may have been renamed again), or null if it is gone. */
+  private Path openFileNow() throws IOException {
+    if (Arrays.equals(openDevIno, FileIdentity.devIno(source))) {
+      return source;
+    }
+    FileIdentity inode = new FileIdentity(openDevIno[0], openDevIno[1], 0, 0);
+    return findFile(inode, 0, Match.SAME_INODE).orElse(null);
+  }
+
+  /**
+   * Whether the open, rotated file has not been written for {@code LOGGER_PARTIAL_LINE_TIMEOUT}.
+   * After a rename the writer goes on writing to it until it reopens the name (logrotate's {@code
+   * create} with a postrotate signal): leaving it at its first end would lose those lines. A file
+   * rotated long ago (read after a restart, or far behind) is finished at once.
+   */
+  private boolean rotatedFileQuiet() throws IOException {
+    Path at = openFileNow();
+    if (at == null) {
+      return true; // removed: nobody reopens it by its name
+    }
+    try {
+      long written = Files.getLastModifiedTime(at).toMillis();
+      return wallClock.millis() - written >= idleFlushNanos / 1_000_000;
+    } catch (NoSuchFileException e) {
+      return true;
+    }
   }
 
   /**
@@ -365,6 +488,7 @@ final class FileFollower implements AutoCloseable {
           pending.addLast(grown);
         }
       }
+      notePendingSize(atPath);
       return false;
     }
     FileIdentity seen = identityAt(followed, atPath);
@@ -372,12 +496,22 @@ final class FileFollower implements AutoCloseable {
       return false; // gone again; the next look sees what replaced it
     }
     pending.addLast(seen);
+    notePendingSize(atPath);
     metrics.rotations.increment();
     if (!finite) {
       LOG.info("[{}] {} was rotated or replaced; finishing the old file first", output, followed);
       finite = true;
     }
     return true;
+  }
+
+  /** Remembers the size of the pending file now at {@link #followed}, which has {@code devIno}. */
+  private void notePendingSize(long[] devIno) {
+    try {
+      pendingSizes.put(List.of(devIno[0], devIno[1]), Files.size(followed));
+    } catch (IOException e) {
+      // renamed meanwhile: the size seen before stays
+    }
   }
 
   /** The identity of the file at {@code path} if it still has {@code devIno}, else null. */
@@ -397,15 +531,15 @@ final class FileFollower implements AutoCloseable {
    * found by being newer), and with {@link #followed} once none is left.
    */
   private void openNext() throws IOException {
-    FileIdentity done =
-        new FileIdentity(
-            openDevIno[0], openDevIno[1], identity.fingerprintLength(), identity.fingerprint());
+    // what the finished file holds now (a copy's, or one opened empty, differ from identity)
+    FileIdentity done = FileIdentity.of(openDevIno, channel);
     Path doneAt = findFile(done, 0, Match.SAME_INODE).orElse(null);
     FileTime since = openedMtime;
     if (doneAt != null && !doneAt.equals(followed)) {
       since = max(since, Files.getLastModifiedTime(doneAt));
     }
-    if (!done.equals(finished.peekLast())) {
+    // an empty file is never read again anyway, and names only an inode, which a new file may take
+    if (done.fingerprintLength() > 0 && !done.equals(finished.peekLast())) {
       if (finished.size() == 32) {
         finished.removeFirst();
       }
@@ -413,7 +547,19 @@ final class FileFollower implements AutoCloseable {
     }
     Path doneSource = source;
     // the finished file stays open until the next one is: a failure here is retried from here
-    for (Candidate next : candidates(since)) {
+    if (openFirstOf(candidates(since), doneSource)) {
+      return;
+    }
+    closeChannel();
+    pending.clear();
+    pendingSizes.clear();
+    LOG.info("[{}] finished {}; continuing with {}", output, doneSource, followed);
+    openFollowed();
+  }
+
+  /** Opens the first of {@code candidates} that is still there, from its start, as rotated. */
+  private boolean openFirstOf(List<Candidate> candidates, Path doneSource) throws IOException {
+    for (Candidate next : candidates) {
       FileChannel ch;
       try {
         ch = FileChannel.open(next.path, StandardOpenOption.READ);
@@ -427,6 +573,7 @@ final class FileFollower implements AutoCloseable {
       }
       closeChannel();
       pending.removeIf(p -> p.sameInode(devIno));
+      pendingSizes.remove(List.of(devIno[0], devIno[1]));
       if (!next.remembered) {
         metrics.rotations.increment(); // renamed away before any look at the path saw it
       }
@@ -443,12 +590,9 @@ final class FileFollower implements AutoCloseable {
           doneSource,
           next.path,
           followed);
-      return;
+      return true;
     }
-    closeChannel();
-    pending.clear();
-    LOG.info("[{}] finished {}; continuing with {}", output, doneSource, followed);
-    openFollowed();
+    return false;
   }
 
   private record Candidate(
@@ -469,12 +613,15 @@ final class FileFollower implements AutoCloseable {
       Optional<Path> at = findFile(p, 0, Match.SAME_INODE);
       if (at.isEmpty()) {
         it.remove();
+        long bytes = pendingSizes.getOrDefault(List.of(p.dev(), p.ino()), 0L);
         metrics.lostFiles.increment();
+        metrics.lostBytes.increment(bytes);
         LOG.warn(
             "[{}] a file rotated away from {} was removed before it was read: its lines are"
-                + " lost. Keep more rotated files, or make the outputs faster",
+                + " lost (at least {} bytes). Keep more rotated files, or make the outputs faster",
             output,
-            followed);
+            followed,
+            bytes);
         continue;
       }
       found.add(
@@ -549,10 +696,24 @@ final class FileFollower implements AutoCloseable {
     try {
       if (!checkpointConsulted) {
         Optional<Checkpoint> saved = store.load(followed);
-        boolean resumed = saved.isPresent() && resume(saved.get()); // a failure: tried again
+        // a checkpoint at the start of a file that was empty names an inode only, which a new
+        // file may have taken since: unless that file is untouched at the name, it is treated as
+        // gone (the files modified since are read next)
+        boolean resumed =
+            saved.isPresent()
+                && (!namesOnlyAnInode(saved.get()) || untouchedAtTheName(saved.get()))
+                && resume(saved.get()); // a failure: tried again
         checkpointConsulted = true;
         if (resumed) {
           return true;
+        }
+        if (saved.isPresent()) {
+          // the checkpoint's file is gone: the files modified since it was (rotated after it)
+          // come before the name, oldest first
+          FileTime since = FileTime.fromMillis(saved.get().modifiedMillis());
+          if (openFirstOf(candidates(since), saved.get().source())) {
+            return true;
+          }
         }
       }
       return openFollowed();
@@ -564,6 +725,19 @@ final class FileFollower implements AutoCloseable {
               + uid()
               + ". Make the file and its directory readable by this user (for example a shared"
               + " fsGroup); retrying");
+      return false;
+    }
+  }
+
+  private static boolean namesOnlyAnInode(Checkpoint cp) {
+    return cp.offset() == 0 && cp.identity().fingerprintLength() == 0;
+  }
+
+  private boolean untouchedAtTheName(Checkpoint cp) throws IOException {
+    try {
+      return cp.identity().sameInode(FileIdentity.devIno(followed))
+          && Files.getLastModifiedTime(followed).toMillis() == cp.modifiedMillis();
+    } catch (NoSuchFileException e) {
       return false;
     }
   }
@@ -596,6 +770,7 @@ final class FileFollower implements AutoCloseable {
     openDevIno = before;
     openedMtime = Files.getLastModifiedTime(followed);
     pending.clear();
+    pendingSizes.clear();
     lastProblem = null;
     LOG.info("[{}] following {}", output, followed);
     return true;
@@ -604,10 +779,15 @@ final class FileFollower implements AutoCloseable {
   /** Finds the checkpoint's file (at its path, or renamed next to it) and continues there. */
   private boolean resume(Checkpoint cp) throws IOException {
     Optional<Path> found = findFile(cp.identity(), cp.offset(), Match.SAME_INODE_OR_COPY);
+    long offset = cp.offset();
+    // Not there (removed, or truncated in place while the logger was stopped): its inode may be a
+    // new file's by now, so it is not looked for by inode alone. The caller reads the files
+    // changed since the checkpoint was saved instead.
     if (found.isEmpty()) {
       LOG.warn(
-          "[{}] the file of the checkpoint for {} (last at {}, offset {}) is no longer there;"
-              + " lines it held that were not yet written are lost. Starting {} from its beginning",
+          "[{}] the file of the checkpoint for {} (last at {}, offset {}) is no longer there, or"
+              + " was truncated: lines it held that were not yet written are lost. Reading the"
+              + " files changed since, then {} from its beginning",
           output,
           followed,
           cp.source(),
@@ -624,9 +804,15 @@ final class FileFollower implements AutoCloseable {
     }
     channel = ch;
     source = path;
-    consumed = cp.offset();
     long[] atFollowed = FileIdentity.devIno(followed);
-    setIdentity(FileIdentity.of(devIno, channel));
+    // a copy copytruncate left holds the checkpoint file's lines: they keep that file's inode in
+    // their ids, so that lines read from the original before a kill -9 keep their ids
+    long[] named =
+        cp.identity().sameInode(devIno)
+            ? devIno
+            : new long[] {cp.identity().dev(), cp.identity().ino()};
+    setIdentity(FileIdentity.of(named, channel));
+    consumed = offset;
     openDevIno = devIno;
     openedMtime = Files.getLastModifiedTime(path);
     // a file rotated away while the logger was down: after it, files newer than it come next
@@ -706,7 +892,8 @@ final class FileFollower implements AutoCloseable {
 
   private void setIdentity(FileIdentity id) {
     identity = id;
-    sourceKey = id.key();
+    sourceKey = null;
+    sourceKeyFinal = false;
     bufStart = 0;
     bufEnd = 0;
     scanFrom = 0;

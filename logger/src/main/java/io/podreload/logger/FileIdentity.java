@@ -70,7 +70,34 @@ public record FileIdentity(long dev, long ino, int fingerprintLength, long finge
     return of(new long[] {dev, ino}, channel);
   }
 
-  String key() {
-    return dev + ":" + ino + ":" + fingerprintLength + ":" + Long.toHexString(fingerprint);
+  /**
+   * The name of a file in a line's id ({@code dev:ino:crc}): the device, the inode and a checksum
+   * of the file's first line (at most {@link #FINGERPRINT_BYTES} bytes). Unlike the fingerprint,
+   * which grows with the file, it is the same for the file's whole life once the first line is
+   * complete, which it is before any line of the file is read (a first line written out by {@code
+   * LOGGER_PARTIAL_LINE_TIMEOUT} before its end is the exception). Null when {@code final} is asked
+   * and the first line is not complete yet.
+   */
+  static String lineIdPrefix(long dev, long ino, FileChannel channel, boolean mustBeFinal)
+      throws IOException {
+    ByteBuffer head = ByteBuffer.allocate((int) Math.min(FINGERPRINT_BYTES, channel.size()));
+    while (head.hasRemaining() && channel.read(head, head.position()) >= 0) {
+      // pread until full, or the file got shorter
+    }
+    int length = head.position();
+    boolean complete = length == FINGERPRINT_BYTES;
+    for (int i = 0; i < length; i++) {
+      if (head.get(i) == '\n') {
+        length = i + 1;
+        complete = true;
+        break;
+      }
+    }
+    if (mustBeFinal && !complete) {
+      return null;
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(head.array(), 0, length);
+    return dev + ":" + ino + ":" + Long.toHexString(crc.getValue());
   }
 }

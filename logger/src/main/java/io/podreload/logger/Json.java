@@ -35,8 +35,14 @@ final class Json {
 
   /** Appends a line's bytes (UTF-8; invalid sequences become U+FFFD) as a JSON string. */
   static void appendString(StringBuilder sb, byte[] data, int start, int length) {
+    appendString(sb, data, start, length, "");
+  }
+
+  /** As above, with {@code suffix} after the line's text, inside the string. */
+  static void appendString(StringBuilder sb, byte[] data, int start, int length, String suffix) {
     sb.append('"');
     appendEscaped(sb, new String(data, start, length, StandardCharsets.UTF_8));
+    appendEscaped(sb, suffix);
     sb.append('"');
   }
 }

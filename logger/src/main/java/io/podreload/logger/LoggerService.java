@@ -13,7 +13,11 @@ public class LoggerService {
 
   private final LoggerSettings settings;
   private final Metrics metrics;
-  private final List<Pipeline> pipelines = new ArrayList<>();
+
+  /** Published whole once every pipeline runs: /health never sees a list being filled. */
+  private volatile List<Pipeline> pipelines = List.of();
+
+  private volatile boolean started;
   private Thread watchdog;
   private volatile boolean stopping;
 
@@ -36,6 +40,7 @@ public class LoggerService {
 
   /** Starts a pipeline for each output (tests pass their own). */
   synchronized void start(List<Output> outputs) throws IOException {
+    List<Pipeline> built = new ArrayList<>();
     for (Output output : outputs) {
       Metrics.OutputMetrics m = metrics.forOutput(output.name());
       CheckpointStore store = new CheckpointStore(settings.stateDir(), output.name(), m);
@@ -50,7 +55,7 @@ public class LoggerService {
                 settings.maxLineBytes(),
                 settings.partialLineTimeout().toNanos()));
       }
-      pipelines.add(new Pipeline(output, followers, store, m, settings));
+      built.add(new Pipeline(output, followers, store, m, settings));
     }
     LOG.info(
         "following {} to {} (format {}, checkpoints in {})",
@@ -58,7 +63,9 @@ public class LoggerService {
         outputs.stream().map(Output::name).toList(),
         settings.format().name().toLowerCase(),
         settings.stateDir());
-    pipelines.forEach(Pipeline::start);
+    built.forEach(Pipeline::start);
+    pipelines = List.copyOf(built);
+    started = true;
     watchdog = new Thread(this::warnWhenBehind, "behind-watchdog");
     watchdog.setDaemon(true);
     watchdog.start();
@@ -91,8 +98,19 @@ public class LoggerService {
     return pipelines;
   }
 
+  /** Readiness: every configured output has its pipeline running (an output's trouble is not). */
+  public boolean ready() {
+    return started;
+  }
+
+  /** Liveness: no pipeline's thread has ended or stopped going round its loop. */
+  public boolean live() {
+    return pipelines.stream().allMatch(Pipeline::alive);
+  }
+
+  /** Both: DOWN until every output runs, and whenever one of their threads is dead or stuck. */
   public boolean healthy() {
-    return pipelines.stream().allMatch(Pipeline::healthy);
+    return ready() && live();
   }
 
   /** Backpressure is silent by design (the file is the buffer): say so when it grows. */

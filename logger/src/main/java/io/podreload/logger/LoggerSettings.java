@@ -37,15 +37,28 @@ public record LoggerSettings(
   }
 
   /** The optional Elasticsearch/OpenSearch bulk output. */
-  public record ElasticsearchSettings(
-      URI url,
-      String index,
-      Optional<String> username,
-      Optional<String> password,
-      Batching batching) {}
+  public record ElasticsearchSettings(URI url, String index, Access access, Batching batching) {}
 
   /** The optional Loki push output. */
-  public record LokiSettings(URI url, Map<String, String> labels, Batching batching) {}
+  public record LokiSettings(
+      URI url, Map<String, String> labels, Access access, Batching batching) {}
+
+  /**
+   * How a backend is reached: the {@code Authorization} header, if any (basic auth or an API key),
+   * and the PEM file of the certificate authorities to trust beside the JVM's own, if any.
+   */
+  public record Access(Optional<String> authorization, Optional<Path> caCert) {
+
+    /** The settings' credentials and trust, for the start-up log: never a secret. */
+    String describe() {
+      return "auth="
+          + authorization
+              .map(a -> a.substring(0, a.indexOf(' ')) + " (set, not shown)")
+              .orElse("none")
+          + " cacert="
+          + caCert.map(Path::toString).orElse("(the JVM's)");
+    }
+  }
 
   /** When a backend batch is sent: whichever of the three limits is reached first. */
   public record Batching(int maxLines, int maxBytes, Duration maxWait) {}
@@ -81,15 +94,22 @@ public record LoggerSettings(
                     es.url()
                         + " index="
                         + es.index()
-                        + " username="
-                        + es.username().orElse("(none)")
-                        + " password="
-                        + (es.password().isPresent() ? "(set, not shown)" : "(none)")
+                        + " "
+                        + es.access().describe()
                         + " "
                         + es.batching())
             .orElse("off")
         + " loki="
-        + loki.map(l -> l.url() + " labels=" + l.labels() + " " + l.batching()).orElse("off");
+        + loki.map(
+                l ->
+                    l.url()
+                        + " labels="
+                        + l.labels()
+                        + " "
+                        + l.access().describe()
+                        + " "
+                        + l.batching())
+            .orElse("off");
   }
 
   /** The settings from the environment: {@code logger.state-dir} is {@code LOGGER_STATE_DIR}. */
@@ -131,8 +151,7 @@ public record LoggerSettings(
                     new ElasticsearchSettings(
                         uri("logger.elasticsearch.url", url),
                         string(p, "logger.elasticsearch.index", "podreload-access"),
-                        optionalString(p, "logger.elasticsearch.username"),
-                        optionalString(p, "logger.elasticsearch.password"),
+                        access(p, "logger.elasticsearch", url, true),
                         batching(p, "logger.elasticsearch"))),
         optionalString(p, "logger.loki.url")
             .map(
@@ -140,7 +159,94 @@ public record LoggerSettings(
                     new LokiSettings(
                         uri("logger.loki.url", url),
                         labels(string(p, "logger.loki.labels", "job=podreload-logger")),
+                        access(p, "logger.loki", url, false),
                         batching(p, "logger.loki"))));
+  }
+
+  /**
+   * A backend's credentials and trust: {@code <prefix>.username} with {@code .password} (or {@code
+   * .password-file}), or user and password in the URL; {@code .api-key} (or {@code .api-key-file})
+   * where the backend takes one; {@code .cacert}, a PEM file of certificate authorities. That is
+   * LOGGER_ELASTICSEARCH_USERNAME, LOGGER_ELASTICSEARCH_PASSWORD,
+   * LOGGER_ELASTICSEARCH_PASSWORD_FILE, LOGGER_ELASTICSEARCH_API_KEY,
+   * LOGGER_ELASTICSEARCH_API_KEY_FILE, LOGGER_ELASTICSEARCH_CACERT, LOGGER_LOKI_USERNAME,
+   * LOGGER_LOKI_PASSWORD, LOGGER_LOKI_PASSWORD_FILE and LOGGER_LOKI_CACERT.
+   */
+  private static Access access(
+      Function<String, Optional<String>> p, String prefix, String url, boolean apiKeys) {
+    Optional<String> username = optionalString(p, prefix + ".username");
+    Optional<String> password = secret(p, prefix + ".password");
+    String userInfo = URI.create(url.trim()).getRawUserInfo();
+    if (userInfo != null && username.isEmpty()) {
+      int colon = userInfo.indexOf(':');
+      username = Optional.of(decode(colon < 0 ? userInfo : userInfo.substring(0, colon)));
+      if (colon >= 0 && password.isEmpty()) {
+        password = Optional.of(decode(userInfo.substring(colon + 1)));
+      }
+    }
+    Optional<String> apiKey = apiKeys ? secret(p, prefix + ".api-key") : Optional.empty();
+    if (apiKey.isPresent() && username.isPresent()) {
+      throw new IllegalArgumentException(
+          envName(prefix + ".api-key")
+              + " and a username (in "
+              + envName(prefix + ".username")
+              + " or the URL) are both set: use one of them");
+    }
+    String secret = password.orElse("");
+    Optional<String> basic = username.map(u -> u + ":" + secret);
+    Optional<String> authorization =
+        apiKey
+            .map(k -> "ApiKey " + k)
+            .or(
+                () ->
+                    basic.map(
+                        b ->
+                            "Basic "
+                                + java.util.Base64.getEncoder()
+                                    .encodeToString(
+                                        b.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    Optional<Path> caCert = optionalString(p, prefix + ".cacert").map(Path::of);
+    caCert.ifPresent(ca -> Tls.trusting(ca, envName(prefix + ".cacert"))); // fails early
+    return new Access(authorization, caCert);
+  }
+
+  /** {@code name}, or the content of the file {@code name-file} (a mounted Secret). */
+  private static Optional<String> secret(Function<String, Optional<String>> p, String name) {
+    Optional<String> value = optionalString(p, name);
+    Optional<String> file = optionalString(p, name + "-file");
+    if (value.isPresent() && file.isPresent()) {
+      throw new IllegalArgumentException(
+          envName(name) + " and " + envName(name + "-file") + " are both set: use one of them");
+    }
+    if (file.isEmpty()) {
+      return value;
+    }
+    try {
+      String content = java.nio.file.Files.readString(Path.of(file.get())).strip();
+      if (content.isEmpty()) {
+        throw new IllegalArgumentException(
+            envName(name + "-file") + "=" + file.get() + " is empty: put the secret in it");
+      }
+      return Optional.of(content);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(
+          envName(name + "-file")
+              + "="
+              + file.get()
+              + " cannot be read ("
+              + e
+              + "): mount the Secret there, readable by this user");
+    }
+  }
+
+  /** {@code url} with any user and password in it replaced by {@code ***}. */
+  static String redacted(String url) {
+    return url.replaceAll("(?<=//)[^/?#]*@", "***@");
+  }
+
+  private static String decode(String s) {
+    return java.net.URLDecoder.decode(
+        s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static Batching batching(Function<String, Optional<String>> p, String prefix) {
@@ -232,16 +338,34 @@ public record LoggerSettings(
     };
   }
 
+  /** The URL without user and password, which {@link #access} takes: they are never logged. */
   private static URI uri(String name, String raw) {
     try {
       URI uri = URI.create(raw.endsWith("/") ? raw.substring(0, raw.length() - 1) : raw);
       if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
         throw new IllegalArgumentException();
       }
+      if (uri.getRawUserInfo() != null) {
+        uri =
+            new URI(
+                uri.getScheme(),
+                null,
+                uri.getHost(),
+                uri.getPort(),
+                uri.getPath(),
+                uri.getQuery(),
+                uri.getFragment());
+      }
       return uri;
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException(
+          envName(name) + "='" + redacted(raw) + "' is not a valid URL: " + e.getReason());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          envName(name) + "='" + raw + "' is not an http(s) URL (example: http://opensearch:9200)");
+          envName(name)
+              + "='"
+              + redacted(raw)
+              + "' is not an http(s) URL (example: http://opensearch:9200)");
     }
   }
 }

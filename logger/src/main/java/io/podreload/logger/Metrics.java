@@ -25,6 +25,7 @@ public final class Metrics {
     final Counter retries;
     final Counter rejected;
     final Counter lostFiles;
+    final Counter lostBytes;
     final Counter checkpointErrors;
     final AtomicLong queueDepth = new AtomicLong();
     private final PrometheusRegistry registry;
@@ -42,6 +43,10 @@ public final class Metrics {
       retries = counter("logger_retries", "Backend requests retried");
       rejected = counter("logger_rejected_lines", "Lines the backend refused");
       lostFiles = counter("logger_lost_files", "Rotated files removed before they were read");
+      lostBytes =
+          counter(
+              "logger_lost_bytes",
+              "Bytes of rotated files removed before they were read (their size when last seen)");
       checkpointErrors = counter("logger_checkpoint_errors", "Damaged or unsaved");
       registry.gauge(
           "logger_queue_depth",
@@ -74,6 +79,16 @@ public final class Metrics {
           output,
           "file",
           file);
+    }
+
+    /** 1 while the output fails (its lines wait in the file), else 0. */
+    void failing(java.util.function.BooleanSupplier failing) {
+      registry.gauge(
+          "logger_output_failing",
+          "1 while writing to the output fails and its lines wait in the files",
+          () -> failing.getAsBoolean() ? 1 : 0,
+          "output",
+          output);
     }
 
     public long linesWritten() {

@@ -15,10 +15,12 @@ interface Output extends AutoCloseable {
   LoggerSettings.Batching batching();
 
   /**
-   * Writes every line of the batch and returns only once the destination has them (flushed, or
-   * acknowledged by the backend). Retries on its own until then; gives up only when {@code
-   * stopping} says so, by throwing. Once it returns the batch is done with: the output may have
-   * taken its buffer and left it empty ({@link Batch#takeText}).
+   * Takes every line of the batch. A backend returns once it has acknowledged them, retrying on its
+   * own until then; stdout returns once it has handed them to its writer thread. Either way the
+   * lines are at the destination only when {@link #awaitWritten} returns. Gives up only when {@code
+   * stopping} says so, by throwing {@link GaveUpException}. Once it returns the batch is done with:
+   * the output may have taken its buffer and left it empty ({@link Batch#takeText}). When it
+   * throws, the batch was not taken and is given again.
    */
   void write(Batch batch, StopSignal stopping) throws IOException, InterruptedException;
 
@@ -32,6 +34,13 @@ interface Output extends AutoCloseable {
 
   @Override
   default void close() {}
+
+  /** Thrown by an output that ran out of time retrying during shutdown. */
+  final class GaveUpException extends IOException {
+    GaveUpException(String message) {
+      super(message);
+    }
+  }
 
   /** Lets a retrying output give up when shutdown runs out of time. */
   interface StopSignal {

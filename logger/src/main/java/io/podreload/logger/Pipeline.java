@@ -68,6 +68,7 @@ final class Pipeline implements Runnable {
     this.thread.setUncaughtExceptionHandler(
         (t, e) -> LOG.error("[{}] the pipeline thread died: {}", output.name(), e.toString(), e));
     followers.forEach(metrics::follow);
+    metrics.failing(this::failing);
   }
 
   void start() {
@@ -93,8 +94,14 @@ final class Pipeline implements Runnable {
     return output.name();
   }
 
-  boolean healthy() {
+  /** Its thread runs and goes round its loop (or retries an output): the liveness of the logger. */
+  boolean alive() {
     return downReason() == null;
+  }
+
+  /** True while writing to the output fails: a detail of /health and a metric, never DOWN. */
+  boolean failing() {
+    return lastError != null && !finished;
   }
 
   /** Why this output counts as down (its thread died or hangs), or null while it works. */
@@ -151,7 +158,8 @@ final class Pipeline implements Runnable {
             batch.clear();
             metrics.queueDepth.set(0);
           } else if (System.nanoTime() > giveUpNanos) {
-            throw new GaveUpException(output.name() + ": out of time writing: " + outputProblem);
+            throw new Output.GaveUpException(
+                output.name() + ": out of time writing: " + outputProblem);
           } else {
             backoff = outputBackoffNanos; // the batch is kept and written again after it
           }
@@ -186,7 +194,7 @@ final class Pipeline implements Runnable {
           LockSupport.parkNanos(sleep); // requestStop unparks
         }
       }
-    } catch (InterruptedException | GaveUpException e) {
+    } catch (InterruptedException | Output.GaveUpException e) {
       lastError = e.getMessage();
       LOG.warn(
           "[{}] gave up with {} lines not confirmed by the output; they are sent again after"
@@ -243,12 +251,13 @@ final class Pipeline implements Runnable {
    * Writes the batch. False if the output failed (logged once per distinct problem, with a growing
    * backoff): the batch is kept and written again.
    */
-  private boolean write(Output.StopSignal stopSignal) throws InterruptedException, GaveUpException {
+  private boolean write(Output.StopSignal stopSignal)
+      throws InterruptedException, Output.GaveUpException {
     return attempt(() -> output.write(batch, stopSignal));
   }
 
   /** Whether everything handed to the output is written: checkpoints may be saved. */
-  private boolean written() throws InterruptedException, GaveUpException {
+  private boolean written() throws InterruptedException, Output.GaveUpException {
     return attempt(output::awaitWritten);
   }
 
@@ -256,7 +265,7 @@ final class Pipeline implements Runnable {
     void run() throws IOException, InterruptedException;
   }
 
-  private boolean attempt(OutputCall call) throws InterruptedException, GaveUpException {
+  private boolean attempt(OutputCall call) throws InterruptedException, Output.GaveUpException {
     try {
       call.run();
       if (outputProblem != null) {
@@ -266,7 +275,7 @@ final class Pipeline implements Runnable {
       }
       lastError = null;
       return true;
-    } catch (GaveUpException e) {
+    } catch (Output.GaveUpException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
       String problem = "cannot write to " + output.name() + ": " + e;
@@ -310,13 +319,6 @@ final class Pipeline implements Runnable {
             c.followed(),
             e.toString());
       }
-    }
-  }
-
-  /** Thrown by an output that ran out of time retrying during shutdown. */
-  static final class GaveUpException extends IOException {
-    GaveUpException(String message) {
-      super(message);
     }
   }
 }

@@ -3,45 +3,48 @@ package io.podreload.logger;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 
 /**
- * Each line to stdout: unchanged ({@code raw}) or wrapped with file, offset and time. A raw batch
- * is handed to a writer thread, so that the pipeline reads the next one while this one waits for
- * the reader of the pipe (the container runtime) to take it; at most one batch is in flight.
+ * Each line to stdout: unchanged ({@code raw}) or wrapped with file, offset and time. A batch is
+ * turned into the bytes to write and handed to a writer thread, so that the pipeline reads the next
+ * one while this one waits for the reader of the pipe (the container runtime) to take it; at most
+ * one batch is in flight. A write that fails part way is resumed from its first unwritten byte: a
+ * line already out is never written twice.
  */
 final class StdoutOutput implements Output {
   private static final byte[] MARKER = SPLIT_MARKER.getBytes(StandardCharsets.UTF_8);
-  private static final byte[] NEWLINE = {'\n'};
   // A batch of 128 KiB: each write to the pipe is large enough, and what is held (the batch, and
   // the one in flight) stays small: 256 KiB measured 1 MiB more RSS and no faster.
   private static final LoggerSettings.Batching BATCHING =
       new LoggerSettings.Batching(16 * 1024, 128 * 1024, java.time.Duration.ZERO);
 
-  private final OutputStream out;
+  private final WritableByteChannel out;
   private final LoggerSettings.Format format;
-  private final byte[] buffer = new byte[64 * 1024]; // a pipe holds 64 KiB
   private final Metrics.OutputMetrics metrics;
-  private int used;
+
+  // The pipeline's thread only: the text handed over last, free again once it is written, to
+  // take the next batch's text (raw) or to format the next batch into.
+  private byte[] spare;
 
   // The batch in flight: written by the writer thread, or, after that failed, by the next call.
   private final Object lock = new Object();
-  // The batch's own buffer, taken from it rather than copied; the pipeline's thread only.
-  private byte[] lastHandedOver;
-  private byte[] pending; // guarded by lock, as are the fields up to closed
-  private int pendingLength;
+  private ByteBuffer pending; // guarded by lock, as are the fields up to writer; null: none
   private int pendingLines;
   private IOException failure;
   private boolean closed;
   private Thread writer;
 
   StdoutOutput(LoggerSettings.Format format, Metrics.OutputMetrics metrics) {
-    this(new FileOutputStream(FileDescriptor.out), format, metrics);
+    this(new FileOutputStream(FileDescriptor.out).getChannel(), format, metrics);
   }
 
-  StdoutOutput(OutputStream out, LoggerSettings.Format format, Metrics.OutputMetrics metrics) {
+  StdoutOutput(
+      WritableByteChannel out, LoggerSettings.Format format, Metrics.OutputMetrics metrics) {
     this.out = out;
     this.format = format;
     this.metrics = metrics;
@@ -57,24 +60,35 @@ final class StdoutOutput implements Output {
     return BATCHING;
   }
 
+  /**
+   * Hands the batch to the writer thread and returns: {@link #awaitWritten} says when it is out.
+   * Throws when the batch handed over before could not be written (this one is then not taken).
+   */
   @Override
   public void write(Batch batch, StopSignal stopping) throws IOException, InterruptedException {
     awaitWritten(); // the one in flight is out (or this throws, and the pipeline keeps this one)
+    int lines = batch.count();
     if (format == LoggerSettings.Format.RAW && batch.splitCount() == 0) {
-      // The batch's buffer is its raw text, a newline after each line: one write, by the writer.
-      handOver(batch);
-      return;
+      // The batch's buffer is its raw text, a newline after each line: taken, not copied.
+      int length = batch.bytes();
+      spare = batch.takeText(spare);
+      handOver(ByteBuffer.wrap(spare, 0, length), lines);
+    } else {
+      Text text = new Text(spare != null ? spare : new byte[batch.bytes() + 1024]);
+      format(batch, text);
+      spare = text.data;
+      handOver(ByteBuffer.wrap(text.data, 0, text.size), lines);
     }
-    used = 0; // after a failed write, the whole batch is written again
-    long bytes = 0;
+  }
+
+  private void format(Batch batch, Text text) {
     String time = format == LoggerSettings.Format.JSON ? Instant.now().toString() : null;
     for (int i = 0; i < batch.count(); i++) {
       if (format == LoggerSettings.Format.RAW) {
-        put(batch.data(), batch.start(i), batch.length(i));
+        text.put(batch.data(), batch.start(i), batch.length(i));
         if (batch.isSplit(i)) {
-          put(MARKER, 0, MARKER.length);
+          text.put(MARKER, 0, MARKER.length);
         }
-        bytes += batch.length(i) + 1;
       } else {
         StringBuilder sb = new StringBuilder(batch.length(i) + 128);
         sb.append("{\"time\":\"").append(time).append("\",\"file\":\"");
@@ -86,24 +100,35 @@ final class StdoutOutput implements Output {
         }
         sb.append('}');
         byte[] json = sb.toString().getBytes(StandardCharsets.UTF_8);
-        put(json, 0, json.length);
-        bytes += json.length + 1;
+        text.put(json, 0, json.length);
       }
-      put(NEWLINE, 0, 1);
+      text.put(NEWLINE, 0, 1);
     }
-    flush();
-    metrics.linesWritten.increment(batch.count());
-    metrics.bytesWritten.increment(bytes);
   }
 
-  private void handOver(Batch batch) {
-    int length = batch.bytes();
-    int lines = batch.count();
-    // nothing is in flight (write() waited), so the text written last is free to take the next
-    lastHandedOver = batch.takeText(lastHandedOver);
+  private static final byte[] NEWLINE = {'\n'};
+
+  /** A growing byte array. */
+  private static final class Text {
+    byte[] data;
+    int size;
+
+    Text(byte[] data) {
+      this.data = data;
+    }
+
+    void put(byte[] src, int from, int length) {
+      if (size + length > data.length) {
+        data = Arrays.copyOf(data, Math.max(size + length, data.length * 2));
+      }
+      System.arraycopy(src, from, data, size, length);
+      size += length;
+    }
+  }
+
+  private void handOver(ByteBuffer text, int lines) {
     synchronized (lock) {
-      pending = lastHandedOver;
-      pendingLength = length;
+      pending = text;
       pendingLines = lines;
       if (writer == null) {
         writer = new Thread(this::writeHandedOver, "stdout-writer");
@@ -114,10 +139,13 @@ final class StdoutOutput implements Output {
     }
   }
 
+  /**
+   * Returns once the batch in flight is out. When the writer thread's write failed, writes the rest
+   * here, from the first byte not yet out, so that a failure reaches the pipeline's backoff.
+   */
   @Override
   public void awaitWritten() throws IOException, InterruptedException {
-    byte[] failed;
-    int length;
+    ByteBuffer rest;
     synchronized (lock) {
       while (pending != null && failure == null) {
         lock.wait();
@@ -125,12 +153,9 @@ final class StdoutOutput implements Output {
       if (pending == null) {
         return;
       }
-      failed = pending;
-      length = pendingLength;
+      rest = pending;
     }
-    // The writer's write failed: again, here, so that a failure reaches the pipeline's backoff.
-    out.write(failed, 0, length);
-    out.flush();
+    writeFully(rest);
     synchronized (lock) {
       written();
     }
@@ -139,8 +164,7 @@ final class StdoutOutput implements Output {
   /** The writer thread: writes each batch handed over; a failure is left to the next call. */
   private void writeHandedOver() {
     while (true) {
-      byte[] data;
-      int length;
+      ByteBuffer text;
       synchronized (lock) {
         while (!closed && (pending == null || failure != null)) {
           try {
@@ -152,12 +176,10 @@ final class StdoutOutput implements Output {
         if (closed) {
           return;
         }
-        data = pending;
-        length = pendingLength;
+        text = pending;
       }
       try {
-        out.write(data, 0, length);
-        out.flush();
+        writeFully(text);
         synchronized (lock) {
           written();
         }
@@ -170,10 +192,17 @@ final class StdoutOutput implements Output {
     }
   }
 
+  /** Writes until nothing is left; on a failure the buffer's position is the first byte not out. */
+  private void writeFully(ByteBuffer text) throws IOException {
+    while (text.hasRemaining()) {
+      out.write(text);
+    }
+  }
+
   /** Under lock: the batch in flight is out. */
   private void written() {
     metrics.linesWritten.increment(pendingLines);
-    metrics.bytesWritten.increment(pendingLength);
+    metrics.bytesWritten.increment(pending.limit());
     pending = null;
     failure = null;
     lock.notifyAll();
@@ -185,25 +214,5 @@ final class StdoutOutput implements Output {
       closed = true;
       lock.notifyAll();
     }
-  }
-
-  private void put(byte[] src, int from, int length) throws IOException {
-    if (length > buffer.length - used) {
-      flush();
-      if (length > buffer.length) {
-        out.write(src, from, length);
-        return;
-      }
-    }
-    System.arraycopy(src, from, buffer, used, length);
-    used += length;
-  }
-
-  private void flush() throws IOException {
-    if (used > 0) {
-      out.write(buffer, 0, used);
-      used = 0;
-    }
-    out.flush();
   }
 }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -42,8 +44,23 @@ final class FakeBulkServer implements AutoCloseable {
     Integer statusFor(String message);
   }
 
+  /** The Authorization header of each request, in order ("" when there was none). */
+  final List<String> authorizations = new CopyOnWriteArrayList<>();
+
   FakeBulkServer() throws IOException {
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    this(null);
+  }
+
+  /** Over HTTPS with {@code tls}'s certificate when it is given. */
+  FakeBulkServer(TestCertificate tls) throws IOException {
+    InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
+    if (tls == null) {
+      server = HttpServer.create(address, 0);
+    } else {
+      HttpsServer https = HttpsServer.create(address, 0);
+      https.setHttpsConfigurator(new HttpsConfigurator(tls.serverContext()));
+      server = https;
+    }
     server.createContext("/_bulk", this::bulk);
     server.start();
   }
@@ -69,6 +86,8 @@ final class FakeBulkServer implements AutoCloseable {
 
   private void bulk(HttpExchange exchange) throws IOException {
     String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+    String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+    authorizations.add(authorization == null ? "" : authorization);
     Object answer = next();
     if (answer instanceof Integer status) {
       respond(exchange, status, "{\"error\":\"scripted\",\"status\":" + status + "}");
@@ -129,7 +148,9 @@ final class FakeBulkServer implements AutoCloseable {
   }
 
   String url() {
-    return "http://127.0.0.1:" + server.getAddress().getPort();
+    return (server instanceof HttpsServer ? "https" : "http")
+        + "://127.0.0.1:"
+        + server.getAddress().getPort();
   }
 
   @Override

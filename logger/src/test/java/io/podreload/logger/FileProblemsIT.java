@@ -113,6 +113,9 @@ class FileProblemsIT {
       // nobody reads its stdout: the write blocks
       patiently()
           .until(() -> health(logger).startsWith("503") && health(logger).contains("stuck for"));
+      // a stuck thread is the liveness probe's business, not the readiness probe's
+      assertThat(logger.get("/health/liveness")).startsWith("503");
+      assertThat(logger.get("/health/readiness")).startsWith("200");
       PipeLines stdout = PipeLines.readFrom(logger.process);
       patiently()
           .untilAsserted(

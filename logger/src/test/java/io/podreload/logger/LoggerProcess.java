@@ -78,6 +78,18 @@ final class LoggerProcess implements AutoCloseable {
         jar);
   }
 
+  /** Starts the jar behind {@code prefix} (a tracer, for example), as {@link #start} does. */
+  static LoggerProcess startUnder(
+      List<String> prefix, Path dir, Path stdout, Map<String, String> env) throws IOException {
+    return start(
+        dir,
+        stdout,
+        env,
+        prefix,
+        Path.of(System.getProperty("logger.jvmOptions", "jvm.options")),
+        Path.of(System.getProperty("logger.jar", "target/logger.jar")));
+  }
+
   private static LoggerProcess start(
       Path dir,
       Path stdout,

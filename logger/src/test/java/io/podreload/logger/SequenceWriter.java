@@ -46,6 +46,12 @@ final class SequenceWriter implements AutoCloseable {
     return next;
   }
 
+  /** Closes the file and opens its name again, as an app does when told the log was rotated. */
+  void reopen() throws IOException {
+    out.close();
+    out = new FileOutputStream(file.toFile(), true);
+  }
+
   /** Rename rotation: access.log.1 becomes .2, access.log becomes .1, a new access.log. */
   void rotateByRename() throws IOException {
     out.close();

@@ -10,10 +10,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,55 +67,112 @@ class ShippingIT {
     }
   }
 
-  @Test
-  void everyLineIsIndexedOnceInARealOpenSearch() throws Exception {
-    Path home = Path.of(System.getProperty("opensearch.home"));
-    int httpPort = LoggerProcess.freePort();
-    Process opensearch = startOpenSearch(home, httpPort);
-    try {
-      String base = "http://127.0.0.1:" + httpPort;
+  /** One real OpenSearch for the class: it takes about 30 s to start. */
+  @TempDir static Path searchDir;
+
+  private static Process opensearch;
+  private static String base;
+
+  private static synchronized String openSearch() throws Exception {
+    if (opensearch == null) {
+      int httpPort = LoggerProcess.freePort();
+      opensearch = startOpenSearch(Path.of(System.getProperty("opensearch.home")), httpPort);
+      base = "http://127.0.0.1:" + httpPort;
       await()
           .atMost(Duration.ofMinutes(3))
           .pollInterval(Duration.ofMillis(500))
           .until(() -> !opensearch.isAlive() || status(base + "/_cluster/health") == 200);
-      assertThat(opensearch.isAlive()).as("OpenSearch runs (see its log in %s)", dir).isTrue();
-      Path log = dir.resolve("access.log");
-      try (SequenceWriter writer = new SequenceWriter(log);
-          LoggerProcess logger =
-              LoggerProcess.start(
-                  dir,
-                  dir.resolve("stdout.txt"),
-                  Map.of(
-                      "LOGGER_FILES", log.toString(),
-                      "LOGGER_ELASTICSEARCH_URL", base,
-                      "LOGGER_ELASTICSEARCH_INDEX", "access-it",
-                      "LOGGER_ELASTICSEARCH_BATCH_LINES", "500",
-                      "LOGGER_ELASTICSEARCH_BATCH_WAIT", "200ms"))) {
-        writer.write(2000);
-        await()
-            .atMost(Duration.ofSeconds(90))
-            .pollInterval(Duration.ofMillis(500))
-            .until(() -> count(base, "access-it") == 2000);
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .untilAsserted(
-                () ->
-                    assertThat(logger.get("/prometheus"))
-                        .contains("logger_lines_written_total{output=\"elasticsearch\"} 2000"));
-        // SIGTERM and a restart send nothing twice (documents also carry file@offset ids)
-        assertThat(logger.terminate()).isEqualTo(LoggerProcess.EXIT_ON_SIGTERM);
-      }
-      String hit = get(base + "/access-it/_search?q=message:%2200000042%22");
-      assertThat(hit).contains(SequenceWriter.line(42)).contains("\"path\":\"" + log + "\"");
-    } finally {
+    }
+    assertThat(opensearch.isAlive()).as("OpenSearch runs (see its log in %s)", searchDir).isTrue();
+    return base;
+  }
+
+  @AfterAll
+  static void stopOpenSearch() throws InterruptedException {
+    if (opensearch != null) {
       opensearch.destroy();
       opensearch.waitFor();
     }
   }
 
+  @Test
+  void everyLineIsIndexedOnceInARealOpenSearch() throws Exception {
+    String base = openSearch();
+    Path log = dir.resolve("access.log");
+    try (SequenceWriter writer = new SequenceWriter(log);
+        LoggerProcess logger =
+            LoggerProcess.start(
+                dir,
+                dir.resolve("stdout.txt"),
+                Map.of(
+                    "LOGGER_FILES", log.toString(),
+                    "LOGGER_ELASTICSEARCH_URL", base,
+                    "LOGGER_ELASTICSEARCH_INDEX", "access-it",
+                    "LOGGER_ELASTICSEARCH_BATCH_LINES", "500",
+                    "LOGGER_ELASTICSEARCH_BATCH_WAIT", "200ms"))) {
+      writer.write(2000);
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> count(base, "access-it") == 2000);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(logger.get("/prometheus"))
+                      .contains("logger_lines_written_total{output=\"elasticsearch\"} 2000"));
+      // SIGTERM and a restart send nothing twice (documents also carry file@offset ids)
+      assertThat(logger.terminate()).isEqualTo(LoggerProcess.EXIT_ON_SIGTERM);
+    }
+    String hit = get(base + "/access-it/_search?q=message:%2200000042%22");
+    assertThat(hit).contains(SequenceWriter.line(42)).contains("\"path\":\"" + log + "\"");
+  }
+
+  /**
+   * A line sent again after kill -9 gets the id it had the first time, also while its file was
+   * shorter than the bytes a file identity looks at: every line is indexed exactly once.
+   */
+  @Test
+  void linesSentAgainAfterKill9AreIndexedOnceAlsoWhileTheFileIsSmallAndGrowing() throws Exception {
+    String base = openSearch();
+    Path log = dir.resolve("short.log");
+    Map<String, String> env =
+        Map.of(
+            "LOGGER_FILES", log.toString(),
+            "LOGGER_ELASTICSEARCH_URL", base,
+            "LOGGER_ELASTICSEARCH_INDEX", "short-it",
+            "LOGGER_ELASTICSEARCH_BATCH_WAIT", "100ms",
+            // no checkpoint before the kill: everything read is sent again after the restart
+            "LOGGER_CHECKPOINT_INTERVAL", "60m");
+    int total = 0;
+    for (int round = 0; round < 3; round++) {
+      try (LoggerProcess logger = LoggerProcess.start(dir, dir.resolve("stdout.txt"), env)) {
+        for (int i = 0; i < 2; i++, total++) {
+          Files.writeString(
+              log,
+              "GET /" + total + " 200\n",
+              StandardOpenOption.CREATE,
+              StandardOpenOption.APPEND);
+        }
+        int expected = total;
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .untilAsserted(
+                () ->
+                    assertThat(logger.get("/prometheus"))
+                        .contains(
+                            "logger_lines_written_total{output=\"elasticsearch\"} " + expected));
+        logger.kill9();
+      }
+    }
+    assertThat(Files.size(log)).isLessThan(FileIdentity.FINGERPRINT_BYTES);
+    assertThat(count(base, "short-it")).isEqualTo(total);
+  }
+
   /** OpenSearch refuses root: it runs as nobody, on a copy of its config in the temp dir. */
-  private Process startOpenSearch(Path installed, int httpPort)
+  private static Process startOpenSearch(Path installed, int httpPort)
       throws IOException, InterruptedException {
+    Path dir = searchDir;
     Path os = Files.createDirectories(dir.resolve("opensearch"));
     // OpenSearch refuses root and runs as nobody, who may not reach the build dir (a clone in a
     // private temp dir): run a copy that nobody can read.

@@ -7,9 +7,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.podreload.common.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The raw batch handed to the writer thread: out when {@code awaitWritten} returns, counted once
@@ -17,28 +21,46 @@ import org.junit.jupiter.api.Test;
  */
 class StdoutOutputTest {
 
-  /** Fails the first {@code failures} writes, then keeps what is written. */
-  static final class FlakyStream extends OutputStream {
+  /**
+   * Stdout as a pipe that breaks on cue: like write(2), a write takes what fits before the break
+   * and returns its count; the next one fails. {@code failures} writes fail after {@code
+   * firstBreakAt} bytes are out, then everything is taken.
+   */
+  static final class FlakyChannel implements WritableByteChannel {
     final ByteArrayOutputStream kept = new ByteArrayOutputStream();
     int failures;
+    long breakAt;
 
-    FlakyStream(int failures) {
+    FlakyChannel(int failures, long firstBreakAt) {
       this.failures = failures;
+      this.breakAt = firstBreakAt;
+    }
+
+    FlakyChannel(int failures) {
+      this(failures, 0);
     }
 
     @Override
-    public synchronized void write(byte[] b, int off, int len) throws IOException {
-      if (failures > 0) {
+    public synchronized int write(ByteBuffer src) throws IOException {
+      if (failures > 0 && kept.size() >= breakAt) {
         failures--;
         throw new IOException("broken pipe");
       }
-      kept.write(b, off, len);
+      int n =
+          (int) Math.min(src.remaining(), failures > 0 ? breakAt - kept.size() : Long.MAX_VALUE);
+      byte[] bytes = new byte[n];
+      src.get(bytes);
+      kept.write(bytes, 0, n);
+      return n;
     }
 
     @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
+    public boolean isOpen() {
+      return true;
     }
+
+    @Override
+    public void close() {}
 
     synchronized String text() {
       return kept.toString(UTF_8);
@@ -60,7 +82,7 @@ class StdoutOutputTest {
 
   @Test
   void aRawBatchIsOutOnceAwaitWrittenReturns() throws Exception {
-    FlakyStream out = new FlakyStream(0);
+    FlakyChannel out = new FlakyChannel(0);
     StdoutOutput stdout = new StdoutOutput(out, LoggerSettings.Format.RAW, metrics);
     Batch batch = lines("GET / 200", "GET /config 200");
     stdout.write(batch, () -> false);
@@ -76,7 +98,7 @@ class StdoutOutputTest {
 
   @Test
   void aFailedWriteReachesTheCallerAndIsWrittenAgainByTheNextCall() throws Exception {
-    FlakyStream out = new FlakyStream(2); // the writer's try and the first retry fail
+    FlakyChannel out = new FlakyChannel(2); // the writer's try and the first retry fail
     StdoutOutput stdout = new StdoutOutput(out, LoggerSettings.Format.RAW, metrics);
     stdout.write(lines("first"), () -> false);
     assertThatThrownBy(stdout::awaitWritten).hasMessageContaining("broken pipe");
@@ -85,6 +107,30 @@ class StdoutOutputTest {
     stdout.awaitWritten();
     assertThat(out.text()).isEqualTo("first\nsecond\n");
     assertThat(metrics.linesWritten.value()).isEqualTo(2.0);
+    stdout.close();
+  }
+
+  /** The lines before the break are out already: the retry writes only the rest, in any format. */
+  @ParameterizedTest
+  @EnumSource(LoggerSettings.Format.class)
+  void aWriteThatFailsPartWayIsResumedFromTheFirstByteNotWritten(LoggerSettings.Format format)
+      throws Exception {
+    FlakyChannel out = new FlakyChannel(2, 13); // breaks in the middle of the second line
+    StdoutOutput stdout = new StdoutOutput(out, format, metrics);
+    Batch batch = lines("GET /a 200", "GET /b 200", "GET /c 200");
+    batch.add(Path.of("/var/log/app/access.log"), "1:2", 33, "piece".getBytes(UTF_8), 0, 5, true);
+    stdout.write(batch, () -> false);
+    assertThatThrownBy(stdout::awaitWritten).hasMessageContaining("broken pipe");
+    stdout.awaitWritten();
+    List<String> written = out.text().lines().toList();
+    assertThat(written).hasSize(4);
+    assertThat(written.get(0)).contains("GET /a 200");
+    assertThat(written.get(1)).contains("GET /b 200");
+    assertThat(written.get(3)).contains("piece");
+    if (format == LoggerSettings.Format.RAW) {
+      assertThat(written.get(3)).isEqualTo("piece" + Output.SPLIT_MARKER);
+    }
+    assertThat(metrics.linesWritten.value()).isEqualTo(4.0);
     stdout.close();
   }
 }

@@ -25,12 +25,23 @@ public final class Application {
 
   private static final Logger LOG = LoggerFactory.getLogger(Application.class);
 
+  /** Variables that hold secrets: read by the code that needs them, never as properties. */
+  static final java.util.List<String> SECRET_VARIABLES =
+      java.util.List.of("VAULT_TOKEN", "RELOADER_VAULT_TOKEN");
+
   private Application() {}
 
   public static void main(String[] args) {
     ApplicationContext context = null;
     try {
-      context = ApplicationContext.builder().banner(false).deduceEnvironment(false).start();
+      NonDumpable.apply(); // before anything reads a token
+      context =
+          ApplicationContext.builder()
+              .banner(false)
+              .deduceEnvironment(false)
+              // Secrets never become properties: a property's value is logged at trace level.
+              .environmentVariableExcludes(SECRET_VARIABLES.toArray(String[]::new))
+              .start();
       Reloader reloader = context.getBean(Reloader.class);
       reloader.start();
       PrometheusRegistry registry = context.getBean(PrometheusRegistry.class);

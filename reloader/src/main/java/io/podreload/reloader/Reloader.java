@@ -4,6 +4,7 @@ import io.micronaut.context.BeanProvider;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.exceptions.ConfigurationException;
 import io.podreload.common.Health;
+import io.podreload.common.Heartbeat;
 import io.podreload.common.PrometheusRegistry;
 import io.podreload.reloader.kubernetes.ConfigMapSource;
 import io.podreload.reloader.pipeline.ReloadPipeline;
@@ -24,8 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Puts the reloader together: checks and logs the settings, starts the sources named in {@code
- * RELOADER_SOURCES} (each puts its first content in place before {@link #start()} returns, so the
+ * Puts the reloader together: checks and logs the settings, starts the sources that are on ({@link
+ * SourceSwitches}) (each puts its first content in place before {@link #start()} returns, so the
  * status server, and with it readiness, comes up only then), and runs the one pipeline. A source
  * that is not named is never created: its client (Kubernetes, Vault) is not even loaded.
  */
@@ -55,14 +56,16 @@ public final class Reloader {
 
   /** Starts the pipeline and the sources; throws when the settings are not usable. */
   public synchronized void start() throws Exception {
-    List<String> problems = settings.problems();
+    SourceSwitches.Result switches = SourceSwitches.fromEnvironment();
+    List<String> problems = new ArrayList<>(switches.problems());
+    problems.addAll(settings.problems());
     if (!problems.isEmpty()) {
       throw new ConfigurationException(
           "the reloader's settings are not usable:\n  " + String.join("\n  ", problems));
     }
-    LOG.info("settings: {}", settings);
+    LOG.info("sources: {}; settings: {}", switches.sources(), settings);
     List<ConfigSource> sources =
-        settings.sources().stream().map(name -> (ConfigSource) available.get(name).get()).toList();
+        switches.sources().stream().map(name -> (ConfigSource) available.get(name).get()).toList();
     SignalTrigger trigger =
         new SignalTrigger(
             settings,
@@ -106,9 +109,17 @@ public final class Reloader {
     return new Health(problem.isEmpty(), details);
   }
 
-  /** {@code /health/liveness}: the process answers. */
-  public Health liveness() {
-    return Health.healthy();
+  /**
+   * {@code /health/liveness}: every worker thread beats (the pipeline's and each source's); one
+   * that died or hangs makes it DOWN, and the kubelet restarts the reloader.
+   */
+  public synchronized Health liveness() {
+    List<Heartbeat> heartbeats = new ArrayList<>();
+    if (pipeline != null) {
+      heartbeats.add(pipeline.heartbeat());
+    }
+    started.forEach(source -> heartbeats.addAll(source.heartbeats()));
+    return Health.of(heartbeats);
   }
 
   public ReloadPipeline pipeline() {

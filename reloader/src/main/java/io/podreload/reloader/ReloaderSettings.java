@@ -16,12 +16,13 @@ import java.util.regex.PatternSyntaxException;
  * RELOADER_VOLUME_DIRS} is {@code reloader.volume-dirs}); the sources have their own settings.
  * Checked once at start by {@link #problems()}, logged once.
  *
- * @param sources {@code RELOADER_SOURCES}: which sources run: volume, configmap, vault
+ * @param sources {@code RELOADER_SOURCES}: the fallback list of sources (see {@link
+ *     SourceSwitches}, which decides)
  * @param volumeDirs {@code RELOADER_VOLUME_DIRS}: the ConfigMap/Secret volume dirs watched
  * @param targetCmdline {@code RELOADER_TARGET_CMDLINE}: regex found in the target's command line
  * @param signal {@code RELOADER_SIGNAL}: the signal sent, by name
- * @param signalAll {@code RELOADER_SIGNAL_ALL}: signal every matching process, or refuse when
- *     several match
+ * @param signalAll {@code RELOADER_SIGNAL_ALL}: signal every matching process, instead of only the
+ *     one that the status file names
  * @param statusFile {@code RELOADER_STATUS_FILE}: the app's acknowledgement
  * @param dryRun {@code RELOADER_DRY_RUN}: log what would be signalled, send nothing
  * @param confirmTimeout {@code RELOADER_CONFIRM_TIMEOUT}: how long the app may take to acknowledge
@@ -34,6 +35,8 @@ import java.util.regex.PatternSyntaxException;
  * @param targetMissingAfter {@code RELOADER_TARGET_MISSING_AFTER}: how long the target may be
  *     missing before {@code /health} fails
  * @param procRoot {@code RELOADER_PROC_ROOT}: where the process table is read
+ * @param secretDirs {@code RELOADER_SECRET_DIRS}: dirs that hold secrets (Secret volumes, the Vault
+ *     render dir, its default): an error about one of their files names the file and line only
  */
 @ConfigurationProperties("reloader")
 public record ReloaderSettings(
@@ -41,7 +44,7 @@ public record ReloaderSettings(
     @Bindable(defaultValue = "/etc/app/config") List<Path> volumeDirs,
     @Bindable(defaultValue = "app\\.jar") String targetCmdline,
     @Bindable(defaultValue = "HUP") String signal,
-    @Bindable(defaultValue = "true") boolean signalAll,
+    @Bindable(defaultValue = "false") boolean signalAll,
     @Bindable(defaultValue = "/run/app/reload-status.json") Path statusFile,
     @Bindable(defaultValue = "false") boolean dryRun,
     @Bindable(defaultValue = "10s") Duration confirmTimeout,
@@ -49,7 +52,8 @@ public record ReloaderSettings(
     @Bindable(defaultValue = "50ms") Duration quietPeriod,
     @Bindable(defaultValue = "5s") Duration rehashInterval,
     @Bindable(defaultValue = "60s") Duration targetMissingAfter,
-    @Bindable(defaultValue = "/proc") Path procRoot) {
+    @Bindable(defaultValue = "/proc") Path procRoot,
+    @Bindable(defaultValue = "/run/app/secrets") List<Path> secretDirs) {
 
   public static final Set<String> KNOWN_SOURCES = Set.of("volume", "configmap", "vault");
 
@@ -68,18 +72,7 @@ public record ReloaderSettings(
   /** Every problem with these settings, each naming the variable to fix; empty when usable. */
   public List<String> problems() {
     List<String> problems = new ArrayList<>();
-    if (sources.isEmpty()) {
-      problems.add("RELOADER_SOURCES names no source; use volume, configmap and/or vault");
-    }
-    sources.stream()
-        .filter(s -> !KNOWN_SOURCES.contains(s))
-        .forEach(
-            s ->
-                problems.add(
-                    "RELOADER_SOURCES: unknown source '" + s + "'; use volume, configmap, vault"));
-    if (sources.contains("volume") && volumeDirs.isEmpty()) {
-      problems.add("RELOADER_VOLUME_DIRS names no dir, but the volume source is on");
-    }
+    // Which sources run, and the problems of that, is SourceSwitches' part.
     try {
       Pattern.compile(targetCmdline);
     } catch (PatternSyntaxException e) {

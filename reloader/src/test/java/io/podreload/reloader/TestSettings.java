@@ -22,7 +22,7 @@ public final class TestSettings {
             .toList(),
         o.getOrDefault("reloader.target-cmdline", "app\\.jar"),
         o.getOrDefault("reloader.signal", "HUP"),
-        Boolean.parseBoolean(o.getOrDefault("reloader.signal-all", "true")),
+        Boolean.parseBoolean(o.getOrDefault("reloader.signal-all", "false")),
         Path.of(o.getOrDefault("reloader.status-file", "/run/app/reload-status.json")),
         Boolean.parseBoolean(o.getOrDefault("reloader.dry-run", "false")),
         millis(o, "reloader.confirm-timeout", 10_000),
@@ -30,7 +30,10 @@ public final class TestSettings {
         millis(o, "reloader.quiet-period", 50),
         millis(o, "reloader.rehash-interval", 5_000),
         millis(o, "reloader.target-missing-after", 60_000),
-        procRoot);
+        procRoot,
+        list(o.getOrDefault("reloader.secret-dirs", "/run/app/secrets")).stream()
+            .map(Path::of)
+            .toList());
   }
 
   private static List<String> list(String value) {

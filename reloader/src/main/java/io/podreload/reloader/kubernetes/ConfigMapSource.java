@@ -13,6 +13,8 @@ import io.kubernetes.client.openapi.models.V1Status;
 import io.kubernetes.client.util.Watch;
 import io.micronaut.context.BeanProvider;
 import io.podreload.common.DirSnapshot;
+import io.podreload.common.FailureClock;
+import io.podreload.common.Heartbeat;
 import io.podreload.common.KubeletVolume;
 import io.podreload.common.PrometheusRegistry;
 import io.podreload.reloader.source.ConfigSource;
@@ -29,6 +31,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -63,9 +66,30 @@ public final class ConfigMapSource implements ConfigSource {
   private PrometheusRegistry.Histogram propagationLag;
   private String resourceVersion = "";
   private String renderedHash;
+  private final java.util.Set<String> skippedKeys =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
-  private volatile Instant failingSince;
-  private volatile String failure;
+  private final FailureClock failures;
+  private final Heartbeat heartbeat;
+
+  /** Events are posted here, off the reconcile thread; a full queue drops the newest. */
+  private final java.util.concurrent.ThreadPoolExecutor events =
+      new java.util.concurrent.ThreadPoolExecutor(
+          1,
+          1,
+          30,
+          TimeUnit.SECONDS,
+          new java.util.concurrent.ArrayBlockingQueue<>(64),
+          r -> {
+            Thread t = new Thread(r, "configmap-events");
+            t.setDaemon(true);
+            return t;
+          },
+          new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+
+  /** How long posting one Event may take. */
+  static final Duration EVENT_TIMEOUT = Duration.ofSeconds(5);
+
   private volatile boolean eventsForbidden;
 
   public ConfigMapSource(
@@ -73,6 +97,14 @@ public final class ConfigMapSource implements ConfigSource {
     this.settings = settings;
     this.clients = clients;
     this.registry = registry;
+    this.failures = new FailureClock(settings.degradedAfter(), java.time.Clock.systemUTC());
+    // A watch is silent for at most its timeout (and the read timeout's margin), then reconnects.
+    this.heartbeat =
+        new Heartbeat(
+            "configmap-watch",
+            settings.watchTimeout().plus(settings.backoffMax()).plusSeconds(90),
+            java.time.Clock.systemUTC());
+    events.allowCoreThreadTimeOut(true);
   }
 
   @Override
@@ -129,20 +161,22 @@ public final class ConfigMapSource implements ConfigSource {
 
   @Override
   public Optional<String> problem() {
-    Instant since = failingSince;
-    if (since != null && since.plus(settings.degradedAfter()).isBefore(Instant.now())) {
-      return Optional.of(
-          "the watch of ConfigMap "
-              + namespace
-              + "/"
-              + settings.name()
-              + " has failed since "
-              + since
-              + ": "
-              + failure
-              + "; the config may be stale");
-    }
-    return Optional.empty();
+    return failures
+        .problem()
+        .map(
+            p ->
+                "the watch of ConfigMap "
+                    + namespace
+                    + "/"
+                    + settings.name()
+                    + " is "
+                    + p
+                    + "; the config may be stale");
+  }
+
+  @Override
+  public List<Heartbeat> heartbeats() {
+    return List.of(heartbeat);
   }
 
   @Override
@@ -165,13 +199,20 @@ public final class ConfigMapSource implements ConfigSource {
             + " resourceVersion "
             + change.revision()
             + (outcome.message() == null ? "" : ": " + outcome.message());
-    postEvent(
-        reason, outcome.result() == ReloadOutcome.Result.APPLIED ? "Normal" : "Warning", message);
+    String type = outcome.result() == ReloadOutcome.Result.APPLIED ? "Normal" : "Warning";
+    // Off the reconcile thread: a slow API server must not hold up the next reload.
+    events.execute(() -> postEvent(reason, type, message));
+  }
+
+  /** Waits until the Events queued so far are posted or given up (tests). */
+  void awaitEvents() throws Exception {
+    events.submit(() -> {}).get(EVENT_TIMEOUT.toSeconds() * 4, TimeUnit.SECONDS);
   }
 
   @Override
   public void close() {
     closed = true;
+    events.shutdownNow();
     if (thread != null) {
       thread.interrupt();
     }
@@ -196,11 +237,26 @@ public final class ConfigMapSource implements ConfigSource {
   }
 
   private void watchLoop() {
+    try {
+      watchLoopUntilClosed();
+    } finally {
+      heartbeat.dead(closed ? "closed" : "ended");
+    }
+  }
+
+  private void watchLoopUntilClosed() {
     Duration backoff = FIRST_BACKOFF;
     while (!closed) {
+      heartbeat.beat();
       try {
-        watchOnce();
-        backoff = FIRST_BACKOFF; // a watch that ended normally (its timeout): renew at once
+        if (watchOnce()) {
+          backoff = FIRST_BACKOFF; // a watch that ended normally (its timeout): renew at once
+          continue;
+        }
+        failed("flapping", "the watch ended at once, without an event; reconnecting");
+      } catch (Error e) {
+        // Never die unseen; only the type: a message may quote content.
+        failed("error", "the watch failed unexpectedly: " + e.getClass().getName());
       } catch (ApiException e) {
         if (e.getCode() == 410) {
           relist();
@@ -232,7 +288,17 @@ public final class ConfigMapSource implements ConfigSource {
     }
   }
 
-  private void watchOnce() throws ApiException, IOException {
+  /**
+   * One watch, until it ends. Only a watch that delivered an event, or that ran for at least half
+   * its timeout, counts as working: one that connects and fails at once, every time, stays failing
+   * (a connect alone proves nothing). The resourceVersion advances only past an event that was
+   * rendered: a render that fails ends the watch, and the next one is opened from before it.
+   *
+   * @return whether it worked
+   */
+  private boolean watchOnce() throws ApiException, IOException {
+    long opened = System.nanoTime();
+    boolean working = false;
     var call =
         api.listNamespacedConfigMap(namespace)
             .fieldSelector(selector())
@@ -244,16 +310,22 @@ public final class ConfigMapSource implements ConfigSource {
     try (Watch<V1ConfigMap> watch =
         Watch.createWatch(
             client, call, new TypeToken<Watch.Response<V1ConfigMap>>() {}.getType())) {
-      recovered();
       for (Watch.Response<V1ConfigMap> event : watch) {
+        heartbeat.beat();
         if (closed) {
-          return;
+          return true;
         }
         Instant seenAt = Instant.now();
+        if (!"ERROR".equals(event.type) && !working) {
+          working = true;
+          recovered();
+        }
         switch (event.type) {
           case "ADDED", "MODIFIED" -> {
+            if (!render(event.object, seenAt)) {
+              throw new IOException("the render failed; watching again from " + resourceVersion);
+            }
             resourceVersion = event.object.getMetadata().getResourceVersion();
-            render(event.object, seenAt);
           }
           case "DELETED" -> {
             resourceVersion = event.object.getMetadata().getResourceVersion();
@@ -278,6 +350,11 @@ public final class ConfigMapSource implements ConfigSource {
         }
       }
     }
+    boolean ranLong = System.nanoTime() - opened >= settings.watchTimeout().toNanos() / 2;
+    if (!working && ranLong) {
+      recovered();
+    }
+    return working || ranLong;
   }
 
   private void relist() {
@@ -290,7 +367,8 @@ public final class ConfigMapSource implements ConfigSource {
     }
   }
 
-  private void render(V1ConfigMap configMap, Instant seenAt) {
+  /** Renders and reports the ConfigMap; false when the render failed (reported as a failure). */
+  private boolean render(V1ConfigMap configMap, Instant seenAt) {
     Map<String, byte[]> files = new LinkedHashMap<>();
     if (configMap.getData() != null) {
       configMap.getData().forEach((k, v) -> files.put(k, v.getBytes(StandardCharsets.UTF_8)));
@@ -298,17 +376,33 @@ public final class ConfigMapSource implements ConfigSource {
     if (configMap.getBinaryData() != null) {
       files.putAll(configMap.getBinaryData());
     }
+    // Keys Kubernetes accepts that cannot be files of the kubelet's layout (.gitkeep): skipped, as
+    // the app skips keys that are not config files (README).
+    for (String key : List.copyOf(files.keySet())) {
+      if (key.startsWith(".")) {
+        files.remove(key);
+        if (skippedKeys.add(key)) {
+          LOG.warn(
+              "ConfigMap {}/{}: key '{}' is skipped (a name starting with '.' cannot be rendered;"
+                  + " the app reads *.yml, *.yaml, *.json and *.properties keys)",
+              namespace,
+              settings.name(),
+              key);
+        }
+      }
+    }
     try {
       KubeletVolume.write(
           settings.renderDir(), files, PosixFilePermissions.fromString("rw-r--r--"));
       DirSnapshot snapshot = KubeletVolume.read(settings.renderDir());
       if (snapshot.hash().equals(renderedHash)) {
-        return; // e.g. a label changed: nothing for the app
+        return true; // e.g. a label changed: nothing for the app
       }
       renderedHash = snapshot.hash();
       listener.changed(
           new SourceChange(NAME, snapshot, seenAt, configMap.getMetadata().getResourceVersion()));
-    } catch (IOException e) {
+      return true;
+    } catch (IOException | RuntimeException e) {
       failed(
           "render",
           "cannot render into "
@@ -316,6 +410,7 @@ public final class ConfigMapSource implements ConfigSource {
               + ": "
               + e
               + " (it must be a writable dir the app reads, e.g. an emptyDir at /run/app)");
+      return false;
     }
   }
 
@@ -324,21 +419,21 @@ public final class ConfigMapSource implements ConfigSource {
         .counter(
             "reloader_api_watch_errors", "Failed lists and watches, by reason", "reason", reason)
         .increment();
-    if (failingSince == null) {
-      failingSince = Instant.now();
-    }
-    if (!message.equals(failure)) {
+    if (failures.failed(message)) {
       LOG.warn(message);
     }
-    failure = message;
   }
 
   private void recovered() {
-    if (failingSince != null) {
-      LOG.info("the watch of ConfigMap {}/{} works again", namespace, settings.name());
-    }
-    failingSince = null;
-    failure = null;
+    failures
+        .succeeded()
+        .ifPresent(
+            d ->
+                LOG.info(
+                    "the watch of ConfigMap {}/{} works again after {} s",
+                    namespace,
+                    settings.name(),
+                    d.toSeconds()));
   }
 
   private void postEvent(String reason, String type, String message) {
@@ -369,7 +464,15 @@ public final class ConfigMapSource implements ConfigSource {
             .reportingComponent("podreload-reloader")
             .source(new io.kubernetes.client.openapi.models.V1EventSource().component("reloader"));
     try {
-      api.createNamespacedEvent(podNamespace, event).execute();
+      okhttp3.Call call = api.createNamespacedEvent(podNamespace, event).buildCall(null);
+      call.timeout().timeout(EVENT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      try (okhttp3.Response response = call.execute()) {
+        if (!response.isSuccessful()) {
+          throw new ApiException(response.code(), response.message());
+        }
+      }
+    } catch (IOException e) {
+      LOG.debug("could not create an Event: {}", e.getClass().getName());
     } catch (ApiException e) {
       if (e.getCode() == 403) {
         eventsForbidden = true;

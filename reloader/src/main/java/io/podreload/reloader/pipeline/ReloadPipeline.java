@@ -3,6 +3,7 @@ package io.podreload.reloader.pipeline;
 import io.podreload.common.ConfigFile;
 import io.podreload.common.ConfigParseException;
 import io.podreload.common.ConfigParser;
+import io.podreload.common.Heartbeat;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
 import io.podreload.reloader.ReloaderSettings;
@@ -51,6 +52,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private final ProcessTable processes;
   private final StatusFile.Reader statusReader;
   private final Thread worker;
+  private final Heartbeat heartbeat;
 
   // Guarded by this.
   private final Map<String, SourceChange> pending = new LinkedHashMap<>();
@@ -64,6 +66,10 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private Instant nextTargetCheck = Instant.MIN;
   private boolean reloadedSinceCollection;
   private long acknowledgedPid = -1;
+
+  /** The acknowledged process: its pid and start time, the only process signalled. */
+  private ReloadTrigger.Acknowledged acknowledged;
+
   private Instant startingSince;
   private boolean startingSlowReported;
 
@@ -86,6 +92,12 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     this.clock = clock;
     this.processes = new ProcessTable(settings.procRoot());
     this.statusReader = new StatusFile.Reader(settings.statusFile());
+    // Idle, it wakes every rehash interval; a reload waits at most confirm-timeout for the ack.
+    this.heartbeat =
+        new Heartbeat(
+            "reload-pipeline",
+            settings.rehashInterval().plus(settings.confirmTimeout()).multipliedBy(3),
+            clock);
     this.worker = new Thread(this::run, "reload-pipeline");
     worker.setDaemon(true);
   }
@@ -132,6 +144,22 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   }
 
   private void run() {
+    try {
+      loop();
+    } catch (RuntimeException | Error e) {
+      heartbeat.dead(e.getClass().getName());
+      LOG.error("the reload pipeline stopped: {}", e.getClass().getName(), e);
+      return;
+    }
+    heartbeat.dead("closed");
+  }
+
+  /** The pipeline thread's sign of life, for {@code /health/liveness}. */
+  public Heartbeat heartbeat() {
+    return heartbeat;
+  }
+
+  private void loop() {
     while (true) {
       List<SourceChange> batch;
       try {
@@ -150,10 +178,16 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
           reload(batch);
           reloadedSinceCollection = true;
         }
-      } catch (RuntimeException e) {
-        LOG.error("reload failed unexpectedly; retrying: {}", e.toString(), e);
+      } catch (RuntimeException | Error e) {
+        // Never let the loop die unseen: an Error (a parser's stack overflow, say) is a failed
+        // attempt like any other; the batch is retried and the next edit is applied. Only the
+        // type is logged: a message may quote config.
+        LOG.error("reload failed unexpectedly; retrying: {}", e.getClass().getName());
+        LOG.debug("the failure's stack", e);
+        lastFailure = "reload failed unexpectedly: " + e.getClass().getName();
         requeue(batch);
       }
+      heartbeat.beat();
     }
   }
 
@@ -185,6 +219,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
         nextTargetCheck = now.plus(settings.rehashInterval());
         return List.of();
       }
+      heartbeat.beat();
       wait(Math.max(1, wait));
     }
     return null;
@@ -206,24 +241,32 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     retryAt = clock.instant().plus(STARTING_POLL);
   }
 
-  /** Whether the status file was written by one of these processes, since it started. */
+  /**
+   * Whether the status file was written by one of these processes, since it started. Its start time
+   * is kept: the trigger signals only a process started then. Fails closed: a start time that
+   * cannot be read is no acknowledgement.
+   */
   private boolean acknowledgedByATarget(Optional<ReloadStatus> status, List<Long> targets) {
     if (status.isEmpty() || !targets.contains(status.get().pid())) {
       return false;
     }
     long pid = status.get().pid();
     if (pid == acknowledgedPid) {
-      // Checked once for this process: it is still running (a target), so its pid is its own.
+      // Checked once for this process; the trigger checks its start time again before a signal.
       return true;
     }
     Optional<Instant> started = processes.startedAt(pid);
+    if (started.isEmpty()) {
+      lastFailure = "cannot read the start time of pid " + pid + " in /proc: not signalling it";
+      return false;
+    }
     try {
-      boolean acknowledged =
-          started.isEmpty() || !Instant.parse(status.get().at()).isBefore(started.get());
-      if (acknowledged) {
+      boolean ack = !Instant.parse(status.get().at()).isBefore(started.get());
+      if (ack) {
         acknowledgedPid = pid;
+        acknowledged = new ReloadTrigger.Acknowledged(pid, started.get());
       }
-      return acknowledged;
+      return ack;
     } catch (RuntimeException e) {
       return false;
     }
@@ -282,7 +325,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
 
     List<Long> pids;
     try {
-      pids = trigger.trigger();
+      pids = trigger.trigger(acknowledgedByATarget(before, targets) ? acknowledged : null);
     } catch (TriggerException e) {
       signalFailed(batch, e);
       return;
@@ -450,14 +493,21 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   }
 
   /** The first problem in the latest content of any dir, or null when all of it parses. */
-  private static String validate(Collection<SourceChange> changes) {
+  private boolean isSecret(Path dir) {
+    Path absolute = dir.toAbsolutePath().normalize();
+    return settings.secretDirs().stream()
+        .anyMatch(d -> absolute.startsWith(d.toAbsolutePath().normalize()));
+  }
+
+  private String validate(Collection<SourceChange> changes) {
     for (SourceChange change : changes) {
       Path dir = change.snapshot().dir();
       for (ConfigFile file : change.snapshot().files()) {
         try {
           ConfigParser.parse(file);
         } catch (ConfigParseException e) {
-          return dir + "/" + e.getMessage();
+          // From a secret dir, the place only: the parser's message may quote the secret.
+          return dir + "/" + (isSecret(dir) ? e.placeOnly() : e.getMessage());
         }
       }
     }

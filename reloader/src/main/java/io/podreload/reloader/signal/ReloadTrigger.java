@@ -1,5 +1,6 @@
 package io.podreload.reloader.signal;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -15,6 +16,19 @@ public interface ReloadTrigger {
    * @throws TriggerException when no target could be asked, with a reason and what to do
    */
   List<Long> trigger() throws TriggerException;
+
+  /**
+   * Triggers a reload of the process that acknowledged the last load, and only that one.
+   *
+   * @param acknowledged the pid the status file names and the start time read when it first
+   *     acknowledged; null when no process has acknowledged yet
+   */
+  default List<Long> trigger(Acknowledged acknowledged) throws TriggerException {
+    return trigger();
+  }
+
+  /** The process that wrote the status file: its pid and when it started (from /proc). */
+  record Acknowledged(long pid, Instant startedAt) {}
 
   /** The pids a trigger would reach now, without triggering anything (for health and metrics). */
   List<Long> targets();

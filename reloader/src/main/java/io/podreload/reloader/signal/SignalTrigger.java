@@ -16,9 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends the reload signal to the app through the pod's shared PID namespace: finds the target by
- * its command line (never by pid: the pause process is PID 1 and pids change on restart), checks
- * that it catches the signal, and sends it with kill(2).
+ * Sends the reload signal to the app through the pod's shared PID namespace: to the pid that the
+ * status file names, once its command line matches and its start time is the one read when it first
+ * acknowledged, through a pidfd where the kernel has them (never a reused pid); checks that it
+ * catches the signal. With RELOADER_SIGNAL_ALL, to every process whose command line matches.
  */
 public final class SignalTrigger implements ReloadTrigger {
 
@@ -43,6 +44,18 @@ public final class SignalTrigger implements ReloadTrigger {
     int kill(long pid, int signal);
 
     /**
+     * Sends {@code signal} to {@code pid} only if {@code same} (checked after the process was
+     * pinned, where the kernel can pin it) still holds. Returns 0, the errno, or {@link
+     * #NOT_THE_SAME} when the check failed.
+     */
+    default int killIfSame(long pid, int signal, java.util.function.BooleanSupplier same) {
+      return same.getAsBoolean() ? kill(pid, signal) : NOT_THE_SAME;
+    }
+
+    /** killIfSame's answer when the process at that pid is not the one acknowledged. */
+    int NOT_THE_SAME = -1;
+
+    /**
      * kill(2) through jnr-posix. Binding the native library takes a few hundred milliseconds, so it
      * happens on a thread of its own while the reloader starts; the first signal waits for it.
      */
@@ -51,17 +64,29 @@ public final class SignalTrigger implements ReloadTrigger {
       Thread thread = new Thread(binding, "posix-binding");
       thread.setDaemon(true);
       thread.start();
-      return (pid, signal) -> {
-        POSIX posix;
-        try {
-          posix = binding.get();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while binding kill(2)", e);
-        } catch (ExecutionException e) {
-          throw new IllegalStateException("cannot bind kill(2) through jnr-posix", e.getCause());
+      Pidfd pidfd = Pidfd.bind();
+      return new Kill() {
+        @Override
+        public int kill(long pid, int signal) {
+          POSIX posix;
+          try {
+            posix = binding.get();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding kill(2)", e);
+          } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot bind kill(2) through jnr-posix", e.getCause());
+          }
+          return posix.kill((int) pid, signal) == 0 ? 0 : posix.errno();
         }
-        return posix.kill((int) pid, signal) == 0 ? 0 : posix.errno();
+
+        @Override
+        public int killIfSame(long pid, int signal, java.util.function.BooleanSupplier same) {
+          // pidfd_open pins the process: checked after it, the pid cannot be reused in between.
+          return pidfd == null
+              ? Kill.super.killIfSame(pid, signal, same)
+              : pidfd.killIfSame(pid, signal, same, this);
+        }
       };
     }
   }
@@ -100,16 +125,62 @@ public final class SignalTrigger implements ReloadTrigger {
     return found;
   }
 
+  /**
+   * Signals the process that acknowledged, and only that one (unless RELOADER_SIGNAL_ALL): its pid
+   * from the status file, its command line still matching and its start time the one read when it
+   * first acknowledged, so that a pid reused by another process is never signalled. Fails closed
+   * when any of it cannot be read.
+   */
+  @Override
+  public List<Long> trigger(Acknowledged acknowledged) throws TriggerException {
+    if (signalAll) {
+      return trigger();
+    }
+    if (acknowledged == null) {
+      List<Process> found = matching();
+      throw new TriggerException(
+          Reason.NO_TARGET,
+          found.isEmpty()
+              ? noTargetMessage()
+              : "pid "
+                  + found.get(0).pid()
+                  + " matches but has not acknowledged a load in the status file yet");
+    }
+    long pid = acknowledged.pid();
+    String cmdline = processes.cmdline(pid).orElse(null);
+    if (cmdline == null || !target.matcher(cmdline).find()) {
+      throw new TriggerException(
+          Reason.NO_TARGET,
+          "pid "
+              + pid
+              + " named by the status file is gone or no longer matches"
+              + " RELOADER_TARGET_CMDLINE; waiting for the app to acknowledge again");
+    }
+    send(new Process(pid, cmdline), () -> sameProcess(acknowledged));
+    return List.of(pid);
+  }
+
+  /** The process now at the pid is the one that acknowledged: same start time, still matching. */
+  private boolean sameProcess(Acknowledged acknowledged) {
+    return processes
+            .startedAt(acknowledged.pid())
+            .map(acknowledged.startedAt()::equals)
+            .orElse(false) // fail closed: unreadable is not the same
+        && processes.cmdline(acknowledged.pid()).map(c -> target.matcher(c).find()).orElse(false);
+  }
+
+  private String noTargetMessage() {
+    return "no process matches RELOADER_TARGET_CMDLINE '"
+        + target
+        + "' (the app is not running yet, or restarting; without shareProcessNamespace:"
+        + " true the reloader cannot see it)";
+  }
+
   @Override
   public List<Long> trigger() throws TriggerException {
     List<Process> targets = matching();
     if (targets.isEmpty()) {
-      throw new TriggerException(
-          Reason.NO_TARGET,
-          "no process matches RELOADER_TARGET_CMDLINE '"
-              + target
-              + "' (the app is not running yet, or restarting; without shareProcessNamespace:"
-              + " true the reloader cannot see it)");
+      throw new TriggerException(Reason.NO_TARGET, noTargetMessage());
     }
     if (targets.size() > 1 && !signalAll) {
       throw new TriggerException(
@@ -125,7 +196,7 @@ public final class SignalTrigger implements ReloadTrigger {
     TriggerException failure = null;
     for (Process process : targets) {
       try {
-        send(process);
+        send(process, () -> true);
         signalled.add(process.pid());
       } catch (TriggerException e) {
         failure = e;
@@ -140,7 +211,8 @@ public final class SignalTrigger implements ReloadTrigger {
     return signalled;
   }
 
-  private void send(Process process) throws TriggerException {
+  private void send(Process process, java.util.function.BooleanSupplier same)
+      throws TriggerException {
     Boolean caught = processes.catches(process.pid(), signal).orElse(null);
     if (caught == null) {
       throw new TriggerException(Reason.NO_TARGET, "pid " + process.pid() + " has exited");
@@ -168,7 +240,7 @@ public final class SignalTrigger implements ReloadTrigger {
     }
     int errno;
     try {
-      errno = kill.kill(process.pid(), signal);
+      errno = kill.killIfSame(process.pid(), signal, same);
     } catch (IllegalStateException e) {
       throw new TriggerException(
           Reason.FAILED,
@@ -179,6 +251,14 @@ public final class SignalTrigger implements ReloadTrigger {
     if (errno == 0) {
       return;
     }
+    if (errno == Kill.NOT_THE_SAME) {
+      throw new TriggerException(
+          Reason.NO_TARGET,
+          "pid "
+              + process.pid()
+              + " is not the process that acknowledged (it restarted, or its start time cannot be"
+              + " read): not signalled");
+    }
     if (errno == Errno.EPERM.intValue()) {
       throw new TriggerException(
           Reason.PERMISSION,
@@ -186,8 +266,9 @@ public final class SignalTrigger implements ReloadTrigger {
               + signalName
               + " to pid "
               + process.pid()
-              + " (EPERM): run the reloader with the same runAsUser as the app, or give it the"
-              + " CAP_KILL capability (never SYS_PTRACE)");
+              + " (EPERM): a process may signal only processes of its own UID, so run the"
+              + " reloader with the same runAsUser as the app (the restricted Pod Security"
+              + " profile allows no capability for this)");
     }
     if (errno == Errno.ESRCH.intValue()) {
       throw new TriggerException(Reason.NO_TARGET, "pid " + process.pid() + " exited (ESRCH)");

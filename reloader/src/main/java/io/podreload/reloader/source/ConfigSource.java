@@ -1,5 +1,7 @@
 package io.podreload.reloader.source;
 
+import io.podreload.common.Heartbeat;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -27,6 +29,11 @@ public interface ConfigSource extends AutoCloseable {
 
   /** Empty when healthy; otherwise why the source may be stale (watch died, server unreachable). */
   Optional<String> problem();
+
+  /** The signs of life of the source's threads, for {@code /health/liveness}. */
+  default List<Heartbeat> heartbeats() {
+    return List.of();
+  }
 
   /** Told the outcome of every reload this source caused (Kubernetes Events use it). */
   default void reloaded(SourceChange change, ReloadOutcome outcome) {}

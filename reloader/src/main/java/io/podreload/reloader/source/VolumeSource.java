@@ -6,6 +6,7 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 
 import io.podreload.common.DirSnapshot;
+import io.podreload.common.Heartbeat;
 import io.podreload.common.KubeletVolume;
 import io.podreload.reloader.ReloaderSettings;
 import jakarta.inject.Singleton;
@@ -50,6 +51,8 @@ public final class VolumeSource implements ConfigSource {
   private SnapshotListener listener;
   private WatchService watcher;
   private Thread thread;
+  private final Heartbeat heartbeat;
+  private static final String WATCH_FAILED = "the volume watch failed: ";
   private volatile String problem;
   private volatile boolean closed;
 
@@ -60,6 +63,9 @@ public final class VolumeSource implements ConfigSource {
   VolumeSource(ReloaderSettings settings, Clock clock) {
     this.settings = settings;
     this.clock = clock;
+    // It wakes at least every re-hash interval.
+    this.heartbeat =
+        new Heartbeat("volume-watch", settings.rehashInterval().multipliedBy(6), clock);
   }
 
   @Override
@@ -110,39 +116,63 @@ public final class VolumeSource implements ConfigSource {
     Instant nextRehash = clock.instant().plus(settings.rehashInterval());
     try {
       while (!closed) {
-        Instant now = clock.instant();
-        Instant wakeAt = nextRehash;
-        for (Instant quiet : quietUntil.values()) {
-          wakeAt = quiet.isBefore(wakeAt) ? quiet : wakeAt;
-        }
-        long waitMillis = Math.max(0, wakeAt.toEpochMilli() - now.toEpochMilli());
-        WatchKey key = watcher.poll(waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
-        if (key != null) {
-          handle(key);
-        }
-        now = clock.instant();
-        for (Path dir : List.copyOf(quietUntil.keySet())) {
-          if (!now.isBefore(quietUntil.get(dir))) {
-            quietUntil.remove(dir);
-            rehash(dir, firstSeen.remove(dir), false);
+        heartbeat.beat();
+        try {
+          nextRehash = watchOnce(nextRehash);
+          if (problem != null && problem.startsWith(WATCH_FAILED)) {
+            problem = null;
           }
-        }
-        if (!now.isBefore(nextRehash)) {
-          nextRehash = now.plus(settings.rehashInterval());
-          for (Path dir : dirs()) {
-            if (!watchedDirs.containsValue(dir)) {
-              register(dir); // created since, or replaced
-            }
-            rehash(dir, now, false);
+        } catch (RuntimeException | Error e) {
+          // Never die unseen: report, wait, and watch on (every dir is re-hashed next time).
+          if (problem == null) {
+            LOG.error("the volume watch failed, retrying: {}", e.getClass().getName(), e);
           }
+          problem = WATCH_FAILED + e.getClass().getName() + "; retrying";
+          Thread.sleep(1000);
+          nextRehash = clock.instant();
         }
       }
     } catch (ClosedWatchServiceException | InterruptedException e) {
       // closed
-    } catch (RuntimeException | Error e) {
-      problem = "the volume watch died: " + e + "; restart the reloader";
-      LOG.error(problem, e);
+    } finally {
+      heartbeat.dead(closed ? "closed" : "ended");
     }
+  }
+
+  @Override
+  public List<Heartbeat> heartbeats() {
+    return List.of(heartbeat);
+  }
+
+  /** One wait for an event or a timer, and what it calls for; returns the next re-hash time. */
+  private Instant watchOnce(Instant nextRehash) throws InterruptedException {
+    Instant now = clock.instant();
+    Instant wakeAt = nextRehash;
+    for (Instant quiet : quietUntil.values()) {
+      wakeAt = quiet.isBefore(wakeAt) ? quiet : wakeAt;
+    }
+    long waitMillis = Math.max(0, wakeAt.toEpochMilli() - now.toEpochMilli());
+    WatchKey key = watcher.poll(waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    if (key != null) {
+      handle(key);
+    }
+    now = clock.instant();
+    for (Path dir : List.copyOf(quietUntil.keySet())) {
+      if (!now.isBefore(quietUntil.get(dir))) {
+        quietUntil.remove(dir);
+        rehash(dir, firstSeen.remove(dir), false);
+      }
+    }
+    if (!now.isBefore(nextRehash)) {
+      nextRehash = now.plus(settings.rehashInterval());
+      for (Path dir : dirs()) {
+        if (!watchedDirs.containsValue(dir)) {
+          register(dir); // created since, or replaced
+        }
+        rehash(dir, now, false);
+      }
+    }
+    return nextRehash;
   }
 
   private void handle(WatchKey key) {

@@ -14,12 +14,13 @@ import java.util.Set;
 /**
  * The Vault source's settings. {@code RELOADER_VAULT_*} variables bind here by name ({@code
  * RELOADER_VAULT_POLL_INTERVAL} is {@code reloader.vault.poll-interval}); the standard Vault client
- * variables ({@code VAULT_ADDR}, {@code VAULT_TOKEN}, {@code VAULT_NAMESPACE}, {@code
- * VAULT_CACERT}) and {@code RELOADER_SECRETS_DIR} are mapped in application.yml. Checked by {@link
- * #check()} only when the source starts: a reloader without the Vault source needs none of them.
+ * variables ({@code VAULT_ADDR}, {@code VAULT_NAMESPACE}, {@code VAULT_CACERT}) and {@code
+ * RELOADER_SECRETS_DIR} are mapped in application.yml. Checked by {@link #check()} only when the
+ * source starts: a reloader without the Vault source needs none of them.
  *
  * @param address {@code VAULT_ADDR}
- * @param token {@code VAULT_TOKEN}, for {@code auth=token}
+ * @param token {@code VAULT_TOKEN}, for {@code auth=token}: read from the environment, never a
+ *     property
  * @param tokenFile a file holding the token (re-read on every login), wins over {@code token}
  * @param namespace {@code VAULT_NAMESPACE}, sent as {@code X-Vault-Namespace}
  * @param caCert {@code VAULT_CACERT}: a PEM file of the CA that signed Vault's certificate
@@ -61,6 +62,17 @@ public record VaultSettings(
     @Bindable(defaultValue = "/run/app/secrets") Path secretsDir,
     @Bindable(defaultValue = "vault.properties") String file,
     @Bindable(defaultValue = "0400") String fileMode) {
+
+  /**
+   * The token never becomes a Micronaut property (a property's value is logged at trace level when
+   * it is resolved, and Application keeps VAULT_TOKEN out of the environment property source): it
+   * is read from the environment here, or from {@code tokenFile}.
+   */
+  public VaultSettings {
+    if (token == null) {
+      token = System.getenv("VAULT_TOKEN");
+    }
+  }
 
   static final String AUTH_TOKEN = "token";
   static final String AUTH_KUBERNETES = "kubernetes";

@@ -2,6 +2,7 @@ package io.podreload.reloader.vault;
 
 import io.podreload.common.ConfigFile;
 import io.podreload.common.DirSnapshot;
+import io.podreload.common.Heartbeat;
 import io.podreload.common.KubeletVolume;
 import io.podreload.common.PrometheusRegistry;
 import io.podreload.reloader.source.ConfigSource;
@@ -56,6 +57,7 @@ public final class VaultSource implements ConfigSource {
   private final VaultSettings settings;
   private final PrometheusRegistry registry;
   private final Clock clock = Clock.systemUTC();
+  private final Heartbeat heartbeat;
 
   private ScheduledExecutorService executor;
   private VaultMetrics metrics;
@@ -78,6 +80,22 @@ public final class VaultSource implements ConfigSource {
   public VaultSource(VaultSettings settings, PrometheusRegistry registry) {
     this.settings = settings;
     this.registry = registry;
+    // A poll runs every poll interval (jittered), or after a backoff while Vault fails.
+    this.heartbeat =
+        new Heartbeat(
+            "vault-poll",
+            settings
+                .pollInterval()
+                .multipliedBy(2)
+                .plus(settings.backoffMax())
+                .plus(settings.timeout().multipliedBy(4))
+                .plusSeconds(60),
+            clock);
+  }
+
+  @Override
+  public List<Heartbeat> heartbeats() {
+    return executor == null ? List.of() : List.of(heartbeat);
   }
 
   @Override
@@ -201,11 +219,13 @@ public final class VaultSource implements ConfigSource {
     } catch (VaultFailure failure) {
       failed(failure);
       next = nextBackoff();
-    } catch (RuntimeException e) {
-      // Never let the loop die. Only the type is logged: a message might quote content.
+    } catch (RuntimeException | Error e) {
+      // Never let the loop die (an Error would end the schedule silently). Only the type is
+      // logged: a message might quote content.
       LOG.error("the Vault source's poll failed unexpectedly ({}); retrying", e.getClass());
       next = nextBackoff();
     }
+    heartbeat.beat();
     if (!closed) {
       executor.schedule(this::poll, next.toMillis(), MILLIS);
     }
@@ -384,6 +404,9 @@ public final class VaultSource implements ConfigSource {
       }
     } catch (VaultFailure failure) {
       failed(failure);
+      renewal = executor.schedule(this::renew, nextBackoff().toMillis(), MILLIS);
+    } catch (RuntimeException | Error e) {
+      LOG.error("renewing the Vault token failed unexpectedly ({}); retrying", e.getClass());
       renewal = executor.schedule(this::renew, nextBackoff().toMillis(), MILLIS);
     }
   }

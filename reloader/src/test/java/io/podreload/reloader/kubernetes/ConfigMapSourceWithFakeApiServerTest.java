@@ -53,6 +53,12 @@ class ConfigMapSourceWithFakeApiServerTest {
   }
 
   ConfigMapSource start(String watchTimeout, String podName) throws Exception {
+    return start(watchTimeout, podName, Duration.ofMillis(500), Duration.ofMillis(300));
+  }
+
+  ConfigMapSource start(
+      String watchTimeout, String podName, Duration backoffMax, Duration degradedAfter)
+      throws Exception {
     ApiClient client = new ApiClient().setBasePath(api.url());
     source =
         new ConfigMapSource(
@@ -62,8 +68,8 @@ class ConfigMapSourceWithFakeApiServerTest {
                 tmp.resolve("no-namespace-file"),
                 tmp.resolve("render"),
                 Duration.parse(watchTimeout),
-                Duration.ofMillis(500),
-                Duration.ofMillis(300),
+                backoffMax,
+                degradedAfter,
                 Duration.ofSeconds(2),
                 podName,
                 null),
@@ -183,6 +189,7 @@ class ConfigMapSourceWithFakeApiServerTest {
     source.reloaded(change, new ReloadOutcome(ReloadOutcome.Result.APPLIED, null));
     source.reloaded(
         change, new ReloadOutcome(ReloadOutcome.Result.REJECTED, "app.greeting must not be blank"));
+    source.awaitEvents();
     assertThat(api.events()).hasSize(2);
     assertThat(api.events().get(0).path("reason").asText()).isEqualTo("ConfigReloaded");
     assertThat(api.events().get(0).path("involvedObject").path("name").asText())
@@ -196,7 +203,71 @@ class ConfigMapSourceWithFakeApiServerTest {
     api.forbidEvents(true);
     source.reloaded(change, new ReloadOutcome(ReloadOutcome.Result.SIGNAL_FAILED, "EPERM"));
     source.reloaded(change, new ReloadOutcome(ReloadOutcome.Result.APPLIED, null));
+    source.awaitEvents();
     long posts = api.requests().stream().filter(r -> r.method().equals("POST")).count();
     assertThat(posts).isEqualTo(3); // the forbidden one, and none after it
+  }
+
+  @Test
+  void aSlowApiServerDoesNotHoldUpTheReloadThatPostsAnEvent() throws Exception {
+    api.put(NS, "app-config", yml("first"));
+    start("PT5M", "app-7d9f-abcde");
+    api.delayEvents(Duration.ofSeconds(30));
+    long start = System.nanoTime();
+    source.reloaded(changes.get(0), new ReloadOutcome(ReloadOutcome.Result.APPLIED, null));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+    // and the post itself gives up after its short timeout, not the watch's 5.5 minutes
+    long posting = System.nanoTime();
+    source.awaitEvents();
+    assertThat(Duration.ofNanos(System.nanoTime() - posting))
+        .isLessThan(ConfigMapSource.EVENT_TIMEOUT.plusSeconds(5));
+  }
+
+  @Test
+  void aWatchThatConnectsAndFailsEveryCycleCountsAsFailing() throws Exception {
+    api.put(NS, "app-config", yml("first"));
+    // reconnections every ~200 ms, each shorter than degraded-after: a connect must not reset it
+    start("PT5M", null, Duration.ofMillis(200), Duration.ofSeconds(1));
+    api.failWatches(true);
+    api.dropWatches();
+    await().atMost(WAIT).until(() -> source.problem().isPresent());
+    assertThat(source.problem().get()).contains("etcd is unavailable");
+    api.failWatches(false);
+    api.put(NS, "app-config", yml("recovered"));
+    await().atMost(WAIT).until(() -> rendered().contains("recovered"));
+    await().atMost(WAIT).until(() -> source.problem().isEmpty());
+  }
+
+  @Test
+  void anUpdateWhoseRenderFailedIsRenderedOnceItCanBeWithoutAnotherEdit() throws Exception {
+    api.put(NS, "app-config", yml("first"));
+    start("PT5M");
+    Path render = tmp.resolve("render");
+    Path aside = tmp.resolve("render-aside");
+    Files.move(render, aside);
+    Files.writeString(render, "a file where the render dir should be");
+    api.put(NS, "app-config", yml("second"));
+    await()
+        .atMost(WAIT)
+        .until(() -> registry.value("reloader_api_watch_errors_total", "reason", "render") >= 1);
+    Files.delete(render);
+    Files.move(aside, render);
+    await().atMost(WAIT).until(() -> rendered().contains("second")); // no new edit needed
+  }
+
+  @Test
+  void keysThatAreNotConfigFilesAreSkippedAndDoNotStopTheSource() throws Exception {
+    api.put(
+        NS,
+        "app-config",
+        Map.of("application.yml", "app:\n  greeting: first\n", ".gitkeep", "", "README", "docs"));
+    start("PT5M"); // threw "not a plain file name: '.gitkeep'" at start
+    assertThat(rendered()).contains("first");
+    api.put(
+        NS,
+        "app-config",
+        Map.of("application.yml", "app:\n  greeting: second\n", ".gitkeep", "", "README", "x"));
+    await().atMost(WAIT).until(() -> rendered().contains("second"));
+    assertThat(source.problem()).isEmpty();
   }
 }

@@ -178,6 +178,16 @@ public final class FakeKubernetesApi implements AutoCloseable {
     hangWatches = on;
   }
 
+  /**
+   * New watches are accepted and then at once answer an ERROR event (500) and end: a watch that
+   * connects and fails on every cycle.
+   */
+  public void failWatches(boolean on) {
+    failWatches = on;
+  }
+
+  private volatile boolean failWatches;
+
   /** Ends every open watch stream, as an API server restart or a load balancer does. */
   public void dropWatches() {
     broadcast(END);
@@ -340,6 +350,11 @@ public final class FakeKubernetesApi implements AutoCloseable {
     exchange.sendResponseHeaders(200, 0); // chunked: the events follow as they happen
     OutputStream out = exchange.getResponseBody();
     boolean hang = hangWatches;
+    if (failWatches) {
+      writeLine(out, line("ERROR", status(500, "InternalError", "etcd is unavailable")));
+      out.close();
+      return;
+    }
     synchronized (this) {
       String from = query.get("resourceVersion");
       if (from == null || from.isEmpty() || "0".equals(from)) {
@@ -392,7 +407,19 @@ public final class FakeKubernetesApi implements AutoCloseable {
         && name.map(n -> n.equals(meta.get("name").asText())).orElse(true);
   }
 
+  /** Event POSTs are answered only after this long: a slow API server. */
+  public void delayEvents(java.time.Duration delay) {
+    eventDelay = delay;
+  }
+
+  private volatile java.time.Duration eventDelay = java.time.Duration.ZERO;
+
   private void createEvent(HttpExchange exchange, String namespace) throws IOException {
+    try {
+      Thread.sleep(eventDelay.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     if (forbidEvents) {
       sendStatus(
           exchange,

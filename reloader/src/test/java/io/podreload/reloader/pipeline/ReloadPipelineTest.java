@@ -50,6 +50,7 @@ class ReloadPipelineTest {
   volatile long ackDelayMillis;
   volatile String rejectWith;
   volatile TriggerException failWith;
+  volatile Error errorOnce;
   ReloadPipeline pipeline;
   PrometheusRegistry registry = new PrometheusRegistry();
 
@@ -63,6 +64,11 @@ class ReloadPipelineTest {
           public List<Long> trigger() throws TriggerException {
             if (failWith != null) {
               throw failWith;
+            }
+            Error error = errorOnce;
+            if (error != null) {
+              errorOnce = null;
+              throw error;
             }
             triggers.incrementAndGet();
             DirSnapshot loaded = dirContent.get();
@@ -116,7 +122,9 @@ class ReloadPipelineTest {
                     "reloader.status-file",
                     statusFile.toString(),
                     "reloader.confirm-timeout",
-                    "2000")),
+                    "2000",
+                    "reloader.secret-dirs",
+                    tmp.resolve("secrets").toString())),
             app,
             new ReloaderMetrics(registry),
             List.of(source),
@@ -242,5 +250,60 @@ class ReloadPipelineTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> count("signal_failed") >= 1);
     assertThat(pipeline.lastFailure()).get().asString().contains("did not acknowledge");
     assertThat(Files.exists(statusFile)).isTrue();
+  }
+
+  @Test
+  void anErrorInAReloadDoesNotEndThePipelineAndTheNextValidEditIsApplied() throws Exception {
+    writeStatus(change("a: 0\n").snapshot(), null); // the app, started on older content
+    errorOnce = new StackOverflowError(); // what a recursive YAML anchor used to throw
+    pipeline.changed(change("a: 1\n"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> errorOnce == null);
+    pipeline.changed(change("a: 2\n"));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                StatusFile.read(statusFile)
+                    .map(s -> s.sources().get(dir.toString()))
+                    .filter(dirContent.get().hash()::equals)
+                    .isPresent());
+    assertThat(count("applied")).isGreaterThanOrEqualTo(1);
+    assertThat(pipeline.heartbeat().problem()).isNull();
+  }
+
+  @Test
+  void aParseErrorInASecretDirNamesTheFileAndLineButNeverTheText() throws Exception {
+    Path secrets = tmp.resolve("secrets");
+    DirSnapshot snapshot =
+        new DirSnapshot(
+            secrets,
+            true,
+            List.of(
+                new ConfigFile(
+                    "db.json",
+                    "{\n\"password\": s3cretvalue\n}".getBytes(StandardCharsets.UTF_8))));
+    pipeline.changed(new SourceChange("vault", snapshot, Instant.now(), ""));
+    await().atMost(Duration.ofSeconds(10)).until(() -> pipeline.invalidConfig().isPresent());
+    assertThat(pipeline.invalidConfig().get())
+        .contains("db.json")
+        .contains("line 2")
+        .contains("details withheld")
+        .doesNotContain("s3cret");
+    // the same text outside the secret dirs is quoted, as the parser says it
+    pipeline.changed(
+        new SourceChange(
+            "vault",
+            new DirSnapshot(
+                secrets,
+                true,
+                List.of(new ConfigFile("db.json", "{}".getBytes(StandardCharsets.UTF_8)))),
+            Instant.now(),
+            ""));
+    pipeline.changed(
+        new SourceChange(
+            "volume", new DirSnapshot(dir, true, snapshot.files()), Instant.now(), ""));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> pipeline.invalidConfig().map(m -> m.contains("s3cret")).orElse(false));
   }
 }

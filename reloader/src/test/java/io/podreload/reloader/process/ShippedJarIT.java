@@ -5,11 +5,13 @@ import static io.podreload.reloader.process.PodNamespace.get;
 import static io.podreload.reloader.process.PodNamespace.metric;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.podreload.reloader.kubernetes.FakeKubernetesApi;
 import io.podreload.reloader.vault.FakeVault;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,13 +46,21 @@ class ShippedJarIT {
   }
 
   void startReloader(Map<String, String> settings) throws Exception {
+    startReloader(settings, List.of());
+  }
+
+  /** {@code prefix}: e.g. setpriv, to run the reloader as another user. */
+  void startReloader(Map<String, String> settings, List<String> prefix) throws Exception {
     port = freePort();
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "@" + Path.of("jvm.options").toAbsolutePath(),
+            "-jar",
+            JAR.toString()));
     ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "@" + Path.of("jvm.options").toAbsolutePath(),
-                "-jar",
-                JAR.toString())
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(tmp.resolve("reloader.out").toFile());
     Map<String, String> env = builder.environment();
@@ -100,9 +110,10 @@ class ShippedJarIT {
       api.put("podreload", "app-config", Map.of("application.yml", "app:\n  greeting: second\n"));
       await().atMost(WAIT).until(() -> read(render.resolve("application.yml")).contains("second"));
       assertThat(Files.isSymbolicLink(render.resolve("..data"))).isTrue();
-      assertThat(metric(port, "reloader_watch_events_total\\{source=\"configmap\"\\}"))
-          .as(output())
-          .isGreaterThanOrEqualTo(2);
+      // counted once the render is in place: awaited, not read right after it
+      await()
+          .atMost(WAIT)
+          .until(() -> metric(port, "reloader_watch_events_total\\{source=\"configmap\"\\}") >= 2);
     }
   }
 
@@ -120,12 +131,14 @@ class ShippedJarIT {
       settings.put("VAULT_TOKEN", vault.createToken(3600));
       settings.put("RELOADER_VAULT_PATH", "secret/app");
       settings.put("RELOADER_VAULT_POLL_INTERVAL", "200ms");
+      settings.put("LOG_LEVEL", "trace"); // no level may print the token or a secret
       startReloader(settings);
       Path file = secrets.resolve("vault.properties");
       await().atMost(WAIT).until(() -> read(file).contains("db.password=" + one));
       vault.putV2("secret", "app", Map.of("db.password", two));
       await().atMost(WAIT).until(() -> read(file).contains("db.password=" + two));
-      assertThat(output()).doesNotContain(one).doesNotContain(two); // never logged
+      assertThat(output()).contains("TRACE").doesNotContain(one).doesNotContain(two);
+      assertThat(output()).doesNotContain(settings.get("VAULT_TOKEN"));
     }
   }
 
@@ -139,5 +152,41 @@ class ShippedJarIT {
     await()
         .atMost(WAIT)
         .until(() -> metric(port, "reloader_watch_events_total\\{source=\"volume\"\\}") > before);
+  }
+
+  static final List<String> AS_USER_1000 =
+      List.of("setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups");
+
+  static int runAsUser1000(String script) throws Exception {
+    List<String> command = new ArrayList<>(AS_USER_1000);
+    command.addAll(List.of("sh", "-c", script));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    return p.waitFor();
+  }
+
+  @Test
+  void anotherProcessOfTheSameUserCannotReadTheReloadersEnvironmentOrRoot() throws Exception {
+    assumeTrue(
+        "0"
+            .equals(
+                new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes())
+                    .strip()),
+        "needs root to run processes as another user");
+    // The check can fail: a same-UID process that did not make itself non-dumpable is readable.
+    assertThat(
+            runAsUser1000(
+                "sleep 30 & p=$!; cat /proc/$p/environ >/dev/null; r=$?; kill $p; exit $r"))
+        .isZero();
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxrwxrwx"));
+    Path config = Files.createDirectories(tmp.resolve("config"));
+    ReloaderWithRealProcessesTest.publish(config, "app:\n  greeting: first\n");
+    startReloader(
+        Map.of("RELOADER_VOLUME_DIRS", config.toString(), "TOKEN_LIKE", "s3cret-" + port),
+        AS_USER_1000);
+    long pid = processes.get(0).pid(); // setpriv execs java
+    assertThat(runAsUser1000("cat /proc/" + pid + "/environ")).as(output()).isNotZero();
+    assertThat(runAsUser1000("ls /proc/" + pid + "/root/")).isNotZero();
+    assertThat(runAsUser1000("head -c1 /proc/" + pid + "/mem")).isNotZero();
   }
 }

@@ -109,8 +109,8 @@ class KubernetesCoordinationStoreTest {
             m -> managers.add(m.path("manager").asText() + " " + m.path("operation").asText()));
     assertThat(managers)
         .contains("podreload-app-a Apply", "podreload-app-b Apply", "podreload-app-c Apply");
-    // the Event follows the write that recorded the phase
-    await().atMost(Duration.ofSeconds(5)).until(() -> api.events().size() >= 3);
+    // the last Event is posted after the state write awaited above
+    await().atMost(Duration.ofSeconds(10)).until(() -> api.events().size() >= 3);
     List<String> reasons = new ArrayList<>();
     api.events()
         .forEach(

@@ -34,7 +34,8 @@ class SignalTriggerTest {
         new FakeProcRoot(tmp)
             .process(7, 1, ProcessTableTest.CATCHES_HUP, "java", "-jar", "app.jar")
             .process(8, 1, ProcessTableTest.CATCHES_HUP, "java", "-jar", "app.jar");
-    assertThat(trigger(proc, 0, Map.of()).trigger()).containsExactly(7L, 8L);
+    assertThat(trigger(proc, 0, Map.of("reloader.signal-all", "true")).trigger(null))
+        .containsExactly(7L, 8L);
     assertThat(sent).extracting(s -> s[1]).containsOnly(1L);
   }
 
@@ -42,7 +43,7 @@ class SignalTriggerTest {
   void refusesToSendASignalTheTargetDoesNotCatch() throws Exception {
     FakeProcRoot proc =
         new FakeProcRoot(tmp).process(7, 1, ProcessTableTest.NO_HUP, "java", "-jar", "app.jar");
-    assertThatThrownBy(() -> trigger(proc, 0, Map.of()).trigger())
+    assertThatThrownBy(() -> trigger(proc, 0, Map.of()).trigger(ack(proc, 7)))
         .isInstanceOfSatisfying(
             TriggerException.class,
             e -> assertThat(e.reason()).isEqualTo(TriggerException.Reason.NOT_CAUGHT))
@@ -54,12 +55,13 @@ class SignalTriggerTest {
   void epermNamesTheFix() throws Exception {
     FakeProcRoot proc =
         new FakeProcRoot(tmp).process(7, 1, ProcessTableTest.CATCHES_HUP, "java", "app.jar");
-    assertThatThrownBy(() -> trigger(proc, Errno.EPERM.intValue(), Map.of()).trigger())
+    assertThatThrownBy(() -> trigger(proc, Errno.EPERM.intValue(), Map.of()).trigger(ack(proc, 7)))
         .isInstanceOfSatisfying(
             TriggerException.class,
             e -> assertThat(e.reason()).isEqualTo(TriggerException.Reason.PERMISSION))
         .hasMessageContaining("same runAsUser")
-        .hasMessageContaining("CAP_KILL");
+        .hasMessageContaining("its own UID")
+        .hasMessageNotContaining("CAP_KILL"); // the restricted profile forbids it
   }
 
   @Test
@@ -88,7 +90,67 @@ class SignalTriggerTest {
   void aDryRunSendsNothing() throws Exception {
     FakeProcRoot proc =
         new FakeProcRoot(tmp).process(7, 1, ProcessTableTest.CATCHES_HUP, "app.jar");
-    assertThat(trigger(proc, 0, Map.of("reloader.dry-run", "true")).trigger()).containsExactly(7L);
+    assertThat(trigger(proc, 0, Map.of("reloader.dry-run", "true")).trigger(ack(proc, 7)))
+        .containsExactly(7L);
+    assertThat(sent).isEmpty();
+  }
+
+  static ReloadTrigger.Acknowledged ack(FakeProcRoot proc, long pid) {
+    return new ReloadTrigger.Acknowledged(
+        pid, new ProcessTable(proc.root).startedAt(pid).orElseThrow());
+  }
+
+  @Test
+  void signalsOnlyThePidTheStatusFileNamesNotEveryMatch() throws Exception {
+    FakeProcRoot proc =
+        new FakeProcRoot(tmp)
+            .process(7, 1, ProcessTableTest.CATCHES_HUP, "java", "-jar", "app.jar")
+            .process(8, 1, ProcessTableTest.CATCHES_HUP, "java", "-jar", "app.jar");
+    assertThat(trigger(proc, 0, Map.of()).trigger(ack(proc, 8))).containsExactly(8L);
+    assertThat(sent).extracting(s -> s[0]).containsExactly(8L);
+  }
+
+  @Test
+  void aPidNowHeldByAnotherProcessIsNotSignalled() throws Exception {
+    FakeProcRoot proc =
+        new FakeProcRoot(tmp).process(7, 1, ProcessTableTest.CATCHES_HUP, "java", "app.jar");
+    var acknowledgedEarlier =
+        new ReloadTrigger.Acknowledged(7, ack(proc, 7).startedAt().minusSeconds(30));
+    assertThatThrownBy(() -> trigger(proc, 0, Map.of()).trigger(acknowledgedEarlier))
+        .isInstanceOfSatisfying(
+            TriggerException.class,
+            e -> assertThat(e.reason()).isEqualTo(TriggerException.Reason.NO_TARGET))
+        .hasMessageContaining("not the process that acknowledged");
+    assertThat(sent).isEmpty();
+  }
+
+  @Test
+  void anUnreadableStartTimeFailsClosed() throws Exception {
+    FakeProcRoot proc =
+        new FakeProcRoot(tmp).process(7, 1, ProcessTableTest.CATCHES_HUP, "java", "app.jar");
+    var acknowledged = ack(proc, 7);
+    java.nio.file.Files.delete(proc.root.resolve("7").resolve("stat"));
+    assertThatThrownBy(() -> trigger(proc, 0, Map.of()).trigger(acknowledged))
+        .isInstanceOf(TriggerException.class);
+    assertThat(sent).isEmpty();
+  }
+
+  @Test
+  void aStatusPidThatNoLongerMatchesTheCommandLineIsNotSignalled() throws Exception {
+    FakeProcRoot proc = new FakeProcRoot(tmp).process(7, 1, ProcessTableTest.CATCHES_HUP, "nginx");
+    assertThatThrownBy(() -> trigger(proc, 0, Map.of()).trigger(ack(proc, 7)))
+        .isInstanceOf(TriggerException.class)
+        .hasMessageContaining("no longer matches");
+    assertThat(sent).isEmpty();
+  }
+
+  @Test
+  void withoutAnAcknowledgementNothingIsSignalledUnlessSignallingAll() throws Exception {
+    FakeProcRoot proc =
+        new FakeProcRoot(tmp).process(7, 1, ProcessTableTest.CATCHES_HUP, "java", "app.jar");
+    assertThatThrownBy(() -> trigger(proc, 0, Map.of()).trigger(null))
+        .isInstanceOf(TriggerException.class)
+        .hasMessageContaining("has not acknowledged");
     assertThat(sent).isEmpty();
   }
 }

@@ -1,6 +1,7 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
 import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,6 +14,7 @@ import sun.misc.Signal;
  * exits, and Micronaut's graceful shutdown lets the requests in flight finish. Without it, requests
  * routed to the pod in that window are refused.
  */
+@Requires(property = PodreloadSettings.PREFIX + ".enabled", notEquals = "false")
 @Context
 public final class ShutdownDelay {
 
@@ -22,7 +24,7 @@ public final class ShutdownDelay {
   private final Duration delay;
   private volatile boolean stopping;
 
-  public ShutdownDelay(AppEnvironment settings) {
+  public ShutdownDelay(PodreloadSettings settings) {
     this.delay = settings.shutdownDelay();
     Signal.handle(new Signal("TERM"), signal -> stop());
   }

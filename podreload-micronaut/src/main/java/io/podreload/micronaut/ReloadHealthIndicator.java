@@ -1,5 +1,6 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.core.async.publisher.Publishers;
 import io.micronaut.health.HealthStatus;
 import io.micronaut.management.health.indicator.HealthIndicator;
@@ -16,6 +17,7 @@ import org.reactivestreams.Publisher;
  * keeps serving its last good config). Details are for the app's own log and {@code /config}:
  * {@code /health} shows anonymous callers the status only.
  */
+@Requires(property = PodreloadSettings.PREFIX + ".enabled", notEquals = "false")
 @Singleton
 @Readiness
 public final class ReloadHealthIndicator implements HealthIndicator {

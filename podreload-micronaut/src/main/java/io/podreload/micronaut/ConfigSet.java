@@ -1,4 +1,4 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
 import io.podreload.common.DirSnapshot;
 import java.nio.file.Path;

@@ -1,21 +1,23 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.env.Environment;
 import io.micronaut.context.env.PropertySource;
 import io.micronaut.context.event.ApplicationEventPublisher;
 import io.micronaut.runtime.context.scope.refresh.RefreshEvent;
-import io.podreload.app.ConfigLoader.ConfigLoadException;
-import io.podreload.app.SettingsBinder.InvalidConfigException;
 import io.podreload.common.DirSnapshot;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
+import io.podreload.micronaut.ConfigLoader.ConfigLoadException;
+import io.podreload.micronaut.SettingsBinder.InvalidConfigException;
 import jakarta.annotation.PreDestroy;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,15 +39,17 @@ import sun.misc.Signal;
  * exactly one more reload after it, run by the thread already reloading: signals may be coalesced
  * but never lost.
  */
+@Requires(property = PodreloadSettings.PREFIX + ".enabled", notEquals = "false")
 @Context
 public final class ConfigReloader {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfigReloader.class);
   private static final String CHANGED = "(changed)";
 
-  private final AppEnvironment settings;
+  private final PodreloadSettings settings;
   private final ConfigLoader loader;
   private final SettingsBinder binder;
+  private final List<ConfigValidator> validators;
   private final Environment environment;
   private final ApplicationEventPublisher<RefreshEvent> refreshPublisher;
   private final Counter applied;
@@ -65,14 +69,16 @@ public final class ConfigReloader {
   private volatile String statusFileProblem;
 
   public ConfigReloader(
-      AppEnvironment settings,
+      PodreloadSettings settings,
       SettingsBinder binder,
+      List<ConfigValidator> validators,
       Environment environment,
       ApplicationEventPublisher<RefreshEvent> refreshPublisher,
       MeterRegistry metrics) {
     this.settings = settings;
     this.loader = new ConfigLoader(settings);
     this.binder = binder;
+    this.validators = List.copyOf(validators);
     this.environment = environment;
     this.refreshPublisher = refreshPublisher;
     this.applied = metrics.counter("app.reloads", "result", ReloadStatus.APPLIED);
@@ -99,6 +105,15 @@ public final class ConfigReloader {
   /** The config being served; null until the first valid config (the app is not ready then). */
   public ActiveConfig current() {
     return active.get();
+  }
+
+  /**
+   * The served instance of one of the host's {@code @ConfigurationProperties} types; empty until
+   * the first valid config.
+   */
+  public <T> Optional<T> current(Class<T> type) {
+    ActiveConfig served = active.get();
+    return served == null ? Optional.empty() : served.settings(type);
   }
 
   /** The last load attempt, applied or rejected. */
@@ -146,9 +161,10 @@ public final class ConfigReloader {
       long read = System.nanoTime();
       ConfigSet candidate = loader.merge(snapshots);
       long parsed = System.nanoTime();
-      AppSettings appSettings = binder.bind(candidate.properties());
-      long bound = System.nanoTime();
-      ActiveConfig previous = swap(candidate, appSettings);
+      Map<Class<?>, Object> bound = binder.bind(candidate.properties());
+      veto(new ConfigCandidate(candidate.properties(), bound));
+      long checked = System.nanoTime();
+      ActiveConfig previous = swap(candidate, bound);
       long swapped = System.nanoTime();
       applied.increment();
       finish(started, ReloadStatus.APPLIED, null, candidate.sources());
@@ -158,13 +174,13 @@ public final class ConfigReloader {
       syncEnvironment(previous, candidate);
       if (LOG.isDebugEnabled()) {
         LOG.debug(
-            "load attempt {}: read {} us, parse {} us, bind {} us, swap {} us, ack {} us,"
+            "load attempt {}: read {} us, parse {} us, bind and check {} us, swap {} us, ack {} us,"
                 + " environment {} us",
             attempts,
             (read - started) / 1000,
             (parsed - read) / 1000,
-            (bound - parsed) / 1000,
-            (swapped - bound) / 1000,
+            (checked - parsed) / 1000,
+            (swapped - checked) / 1000,
             (acknowledged - swapped) / 1000,
             (System.nanoTime() - acknowledged) / 1000);
       }
@@ -185,11 +201,22 @@ public final class ConfigReloader {
     finish(started, ReloadStatus.REJECTED, error, ConfigSet.sourcesOf(snapshots));
   }
 
+  /** The host's own checks: any problem rejects the candidate. */
+  private void veto(ConfigCandidate candidate) throws InvalidConfigException {
+    List<String> problems = new ArrayList<>();
+    for (ConfigValidator validator : validators) {
+      problems.addAll(validator.problems(candidate));
+    }
+    if (!problems.isEmpty()) {
+      throw new InvalidConfigException(String.join("; ", problems));
+    }
+  }
+
   /** Serves the candidate from now on; returns the config it replaced (null at start). */
-  private ActiveConfig swap(ConfigSet candidate, AppSettings appSettings) {
+  private ActiveConfig swap(ConfigSet candidate, Map<Class<?>, Object> bound) {
     ActiveConfig previous = active.get();
     long generation = previous == null ? 1 : previous.generation() + 1;
-    active.set(new ActiveConfig(appSettings, candidate, generation, Instant.now()));
+    active.set(new ActiveConfig(bound, candidate, generation, Instant.now()));
     return previous;
   }
 

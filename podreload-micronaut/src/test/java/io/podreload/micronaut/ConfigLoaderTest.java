@@ -1,14 +1,17 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.podreload.app.ConfigLoader.ConfigLoadException;
 import io.podreload.common.KubeletVolume;
+import io.podreload.micronaut.ConfigLoader.ConfigLoadException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,8 +22,21 @@ class ConfigLoaderTest {
 
   private ConfigLoader loader(String dirs, String secretDirs) {
     return new ConfigLoader(
-        AppEnvironment.from(
-            Map.of(AppEnvironment.CONFIG_DIRS, dirs, AppEnvironment.SECRET_DIRS, secretDirs)));
+        new PodreloadSettings(
+            true,
+            paths(dirs),
+            paths(secretDirs),
+            work.resolve("status.json"),
+            false,
+            work.resolve("access.log"),
+            10_000,
+            1,
+            1,
+            Duration.ZERO));
+  }
+
+  private static List<Path> paths(String commaList) {
+    return Arrays.stream(commaList.split(",")).filter(s -> !s.isBlank()).map(Path::of).toList();
   }
 
   private void kubelet(Path dir, Map<String, String> files) throws Exception {

@@ -1,5 +1,6 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.management.endpoint.annotation.Endpoint;
 import io.micronaut.management.endpoint.annotation.Read;
 import java.util.LinkedHashMap;
@@ -12,15 +13,16 @@ import java.util.Map;
  * expansion). Before the first valid config, {@code generation} is 0 and {@code lastError} says
  * why.
  */
+@Requires(property = PodreloadSettings.PREFIX + ".enabled", notEquals = "false")
 @Endpoint(id = "config", defaultSensitive = false)
 public final class ConfigEndpoint {
 
-  static final String MASK = "******";
+  public static final String MASK = "******";
 
   private final ConfigReloader reloader;
-  private final AppEnvironment settings;
+  private final PodreloadSettings settings;
 
-  public ConfigEndpoint(ConfigReloader reloader, AppEnvironment settings) {
+  public ConfigEndpoint(ConfigReloader reloader, PodreloadSettings settings) {
     this.reloader = reloader;
     this.settings = settings;
   }

@@ -1,4 +1,4 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
 import io.podreload.common.ConfigFile;
 import io.podreload.common.ConfigParseException;
@@ -25,9 +25,9 @@ public final class ConfigLoader {
 
   private static final Pattern LINE = Pattern.compile("( at line \\d+)");
 
-  private final AppEnvironment environment;
+  private final PodreloadSettings environment;
 
-  public ConfigLoader(AppEnvironment environment) {
+  public ConfigLoader(PodreloadSettings environment) {
     this.environment = environment;
   }
 

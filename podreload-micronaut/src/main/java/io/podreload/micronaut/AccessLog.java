@@ -1,8 +1,9 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.context.annotation.Requires;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.io.IOException;
@@ -33,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * app_access_log_lines_total{result="dropped"}}, and the first drop of a run is logged. Closing
  * drains the queue for up to 10 s: nothing is lost on a graceful shutdown with a working disk.
  */
+@Requires(property = PodreloadSettings.PREFIX + ".enabled", notEquals = "false")
 @Singleton
 public final class AccessLog {
 
@@ -43,6 +45,7 @@ public final class AccessLog {
   private final Path file;
   private final long maxBytes;
   private final int keep;
+  private final boolean enabled;
   private final BlockingQueue<String> queue;
   private final Thread writer;
   private final Counter written;
@@ -54,10 +57,11 @@ public final class AccessLog {
   private String openProblem;
   private final AtomicBoolean dropping = new AtomicBoolean();
 
-  public AccessLog(AppEnvironment settings, MeterRegistry metrics) {
+  public AccessLog(PodreloadSettings settings, MeterRegistry metrics) {
     this.file = settings.accessLog();
     this.maxBytes = settings.accessLogMaxBytes();
     this.keep = settings.accessLogKeep();
+    this.enabled = settings.accessLogEnabled();
     this.queue = new LinkedBlockingQueue<>(settings.accessLogQueue());
     this.written = metrics.counter("app.access.log.lines", "result", "written");
     this.dropped = metrics.counter("app.access.log.lines", "result", "dropped");
@@ -65,7 +69,16 @@ public final class AccessLog {
     Gauge.builder("app.access.log.queue", queue, BlockingQueue::size).register(metrics);
     this.writer = new Thread(this::drain, "access-log");
     writer.setDaemon(true);
-    writer.start();
+    if (enabled) {
+      writer.start();
+    } else {
+      LOG.info("no access log (APP_ACCESS_LOG_ENABLED=false)");
+    }
+  }
+
+  /** Whether lines are written at all ({@code APP_ACCESS_LOG_ENABLED}). */
+  public boolean enabled() {
+    return enabled;
   }
 
   /** Queues one line (without its newline); never waits: when the queue is full, it is dropped. */
@@ -87,6 +100,9 @@ public final class AccessLog {
   /** Writes what is queued, for up to 10 s; lines still queued then are counted as dropped. */
   @PreDestroy
   public void close() throws InterruptedException {
+    if (!enabled) {
+      return;
+    }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     if (queue.offer(END, 10, TimeUnit.SECONDS)) {
       writer.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));

@@ -1,7 +1,8 @@
-package io.podreload.app;
+package io.podreload.micronaut.testing;
 
 import static org.awaitility.Awaitility.await;
 
+import io.podreload.common.KubeletVolume;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
 import java.io.IOException;
@@ -11,8 +12,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,25 +25,25 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The app as a real process (the JVM flags of app/jvm.options, the test class path), with its dirs
- * in a temp dir, driven over real HTTP and real signals.
+ * A host app of the module as a real process (the JVM flags of a jvm.options file, the test class
+ * path), with its dirs in a temp dir, driven over real HTTP and real signals.
  */
-final class AppProcess implements AutoCloseable {
+public final class HostProcess implements AutoCloseable {
 
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  final Path work;
-  final Path config;
-  final Path secrets;
-  final Path statusFile;
-  final Path accessLog;
-  final Path output;
-  final int port;
-  final int managementPort;
+  public final Path work;
+  public final Path config;
+  public final Path secrets;
+  public final Path statusFile;
+  public final Path accessLog;
+  public final Path output;
+  public final int port;
+  public final int managementPort;
   private final Process process;
 
-  private AppProcess(Path work, Map<String, String> extraEnv) throws IOException {
+  private HostProcess(Class<?> main, Path work, Map<String, String> extraEnv) throws IOException {
     this.work = work;
     this.config = work.resolve("config");
     this.secrets = work.resolve("secrets");
@@ -53,17 +56,19 @@ final class AppProcess implements AutoCloseable {
     Map<String, String> env = new HashMap<>();
     env.put("MICRONAUT_SERVER_PORT", Integer.toString(port));
     env.put("ENDPOINTS_ALL_PORT", Integer.toString(managementPort));
-    env.put(AppEnvironment.SHUTDOWN_DELAY, "0s"); // tests stop at once unless they set one
-    env.put(AppEnvironment.CONFIG_DIRS, config + "," + secrets);
-    env.put(AppEnvironment.SECRET_DIRS, secrets.toString());
-    env.put(AppEnvironment.STATUS_FILE, statusFile.toString());
-    env.put(AppEnvironment.ACCESS_LOG, accessLog.toString());
+    env.put("APP_SHUTDOWN_DELAY", "0s"); // tests stop at once unless they set one
+    env.put("APP_CONFIG_DIRS", config + "," + secrets);
+    env.put("APP_SECRET_DIRS", secrets.toString());
+    env.put("APP_STATUS_FILE", statusFile.toString());
+    env.put("APP_ACCESS_LOG", accessLog.toString());
     env.putAll(extraEnv);
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("@" + Path.of("jvm.options").toAbsolutePath());
+    Path options = Path.of("jvm.options"); // the module's own, else the project's app's
+    command.add(
+        "@" + (Files.exists(options) ? options : Path.of("../app/jvm.options")).toAbsolutePath());
     command.addAll(List.of("-cp", System.getProperty("java.class.path")));
-    command.add(Application.class.getName());
+    command.add(main.getName());
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.redirectOutput(output.toFile());
     builder.environment().putAll(env);
@@ -73,12 +78,13 @@ final class AppProcess implements AutoCloseable {
   /**
    * Starts the app and waits until it is alive ({@code /health/liveness} on the management port).
    */
-  static AppProcess start(Path work) throws IOException {
-    return start(work, Map.of());
+  public static HostProcess start(Class<?> main, Path work) throws IOException {
+    return start(main, work, Map.of());
   }
 
-  static AppProcess start(Path work, Map<String, String> env) throws IOException {
-    AppProcess app = new AppProcess(work, env);
+  public static HostProcess start(Class<?> main, Path work, Map<String, String> env)
+      throws IOException {
+    HostProcess app = new HostProcess(main, work, env);
     try {
       await()
           .atMost(Duration.ofSeconds(120))
@@ -97,29 +103,39 @@ final class AppProcess implements AutoCloseable {
     return app;
   }
 
-  long pid() {
+  /**
+   * Writes {@code dir} the way the kubelet publishes a ConfigMap volume: one file, swapped whole.
+   */
+  public static void publish(Path dir, String file, String content) throws IOException {
+    KubeletVolume.write(
+        dir,
+        Map.of(file, content.getBytes(StandardCharsets.UTF_8)),
+        PosixFilePermissions.fromString("rw-r--r--"));
+  }
+
+  public long pid() {
     return process.pid();
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
   /** A GET on the business port. */
-  String get(String path) {
+  public String get(String path) {
     return send(path).body();
   }
 
   /** A GET on the management port. */
-  String manage(String path) {
+  public String manage(String path) {
     return send(managementPort, path).body();
   }
 
-  int statusOf(String path) {
+  public int statusOf(String path) {
     return statusOf(port, path);
   }
 
-  int managementStatusOf(String path) {
+  public int managementStatusOf(String path) {
     return statusOf(managementPort, path);
   }
 
@@ -131,15 +147,15 @@ final class AppProcess implements AutoCloseable {
     }
   }
 
-  HttpResponse<String> send(String path) {
+  public HttpResponse<String> send(String path) {
     return send(port, path);
   }
 
-  HttpResponse<String> send(int port, String path) {
+  public HttpResponse<String> send(int port, String path) {
     return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)));
   }
 
-  HttpResponse<String> send(HttpRequest.Builder request) {
+  public HttpResponse<String> send(HttpRequest.Builder request) {
     try {
       return HTTP.send(
           request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
@@ -152,19 +168,19 @@ final class AppProcess implements AutoCloseable {
   }
 
   /** Sends a real signal with kill(1). */
-  void signal(String name) throws IOException, InterruptedException {
+  public void signal(String name) throws IOException, InterruptedException {
     Process kill = new ProcessBuilder("kill", "-s", name, Long.toString(pid())).start();
     if (kill.waitFor() != 0) {
       throw new IllegalStateException("kill -s " + name + " " + pid() + " failed");
     }
   }
 
-  Optional<ReloadStatus> status() throws IOException {
+  public Optional<ReloadStatus> status() throws IOException {
     return StatusFile.read(statusFile);
   }
 
   /** Waits for the status file to report at least {@code attempt} load attempts. */
-  ReloadStatus awaitAttempt(long attempt) {
+  public ReloadStatus awaitAttempt(long attempt) {
     return await()
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(10))
@@ -172,7 +188,7 @@ final class AppProcess implements AutoCloseable {
         .until(() -> status().orElseThrow(), s -> s.attempt() >= attempt);
   }
 
-  String output() {
+  public String output() {
     try {
       return Files.exists(output) ? Files.readString(output) : "";
     } catch (IOException e) {
@@ -181,7 +197,7 @@ final class AppProcess implements AutoCloseable {
   }
 
   /** Stops the app with SIGTERM (a graceful shutdown) and returns its exit code. */
-  int stop() throws InterruptedException {
+  public int stop() throws InterruptedException {
     process.destroy();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor();

@@ -1,5 +1,6 @@
-package io.podreload.app;
+package io.podreload.micronaut;
 
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.MutableHttpResponse;
@@ -20,6 +21,7 @@ import java.util.regex.Pattern;
  *
  * <pre>2026-11-25T04:31:02.114Z GET /?n=17 200 5 0.412 5f3a9c1e-2a</pre>
  */
+@Requires(property = PodreloadSettings.PREFIX + ".enabled", notEquals = "false")
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public final class AccessLogFilter {
 
@@ -42,6 +44,9 @@ public final class AccessLogFilter {
 
   @ResponseFilter
   public void finished(HttpRequest<?> request, MutableHttpResponse<?> response) {
+    if (!accessLog.enabled()) {
+      return;
+    }
     long started = request.getAttribute(STARTED, Long.class).orElse(System.nanoTime());
     double millis = (System.nanoTime() - started) / 1e6;
     String id = request.getHeaders().get(REQUEST_ID);

@@ -1,0 +1,111 @@
+package io.podreload.logger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.podreload.common.PrometheusRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The follower in process, on real files: what it reads, in which order, and what it counts. */
+class FileFollowerTest {
+  @TempDir Path dir;
+
+  final Metrics.OutputMetrics metrics = new Metrics(new PrometheusRegistry()).forOutput("stdout");
+  final MovableClock clock = new MovableClock();
+  final Batch batch = new Batch();
+  final List<String> out = new ArrayList<>();
+  final List<String> ids = new ArrayList<>();
+
+  private FileFollower follower(Path log) throws IOException {
+    return new FileFollower(
+        log,
+        new CheckpointStore(dir.resolve("state"), "stdout", metrics),
+        metrics,
+        "stdout",
+        1024,
+        TimeUnit.SECONDS.toNanos(1),
+        clock);
+  }
+
+  private void pollAll(FileFollower f) throws IOException {
+    for (int quiet = 0; quiet < 3; ) {
+      quiet = f.poll(batch, 1000, 1 << 20) ? 0 : quiet + 1;
+      for (int i = 0; i < batch.count(); i++) {
+        out.add(new String(batch.data(), batch.start(i), batch.length(i), StandardCharsets.UTF_8));
+        ids.add(batch.source(i) + "@" + batch.offset(i));
+      }
+      batch.clear();
+    }
+  }
+
+  private static void append(Path file, String... lines) throws IOException {
+    Files.writeString(
+        file,
+        String.join("\n", lines) + "\n",
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+  }
+
+  @Test
+  void aRotatedFileRemovedBeforeItWasReadIsCountedWithItsBytes() throws Exception {
+    Path log = dir.resolve("access.log");
+    append(log, "a1", "a2");
+    FileFollower f = follower(log);
+    pollAll(f);
+    // A is renamed, B written; the follower sees B at the name but waits for A's writer
+    Files.move(log, dir.resolve("access.log.1"));
+    append(log, "b1", "b2", "b3");
+    pollAll(f);
+    assertThat(f.readingRotatedFile()).isTrue();
+    // rotated again: B goes to .1 (A to .2), C is new; then B is removed before anyone read it
+    Files.move(dir.resolve("access.log.1"), dir.resolve("access.log.2"));
+    Files.move(log, dir.resolve("access.log.1"));
+    append(log, "c1");
+    Files.delete(dir.resolve("access.log.1"));
+    clock.advance();
+    pollAll(f);
+    assertThat(out).containsExactly("a1", "a2", "c1");
+    assertThat(metrics.lostFiles.value()).isEqualTo(1.0);
+    assertThat(metrics.lostBytes.value()).isEqualTo(9.0); // "b1\nb2\nb3\n"
+  }
+
+  @Test
+  void theWriterOfARenamedFileIsWaitedForUntilTheFileIsQuiet() throws Exception {
+    Path log = dir.resolve("access.log");
+    append(log, "a1");
+    FileFollower f = follower(log);
+    pollAll(f);
+    Files.move(log, dir.resolve("access.log.1"));
+    append(log, "b1");
+    pollAll(f);
+    // the app has not reopened the name yet: its next line still goes to the renamed file
+    append(dir.resolve("access.log.1"), "a2");
+    pollAll(f);
+    clock.advance();
+    pollAll(f);
+    assertThat(out).containsExactly("a1", "a2", "b1");
+  }
+
+  @Test
+  void aLineHasTheSameIdWhenReadAgainAfterItsFileGrew() throws Exception {
+    Path log = dir.resolve("access.log");
+    append(log, "GET /a 200");
+    FileFollower first = follower(log);
+    pollAll(first);
+    first.close();
+    append(log, "GET /b 200", "x".repeat(300));
+    FileFollower second = follower(log); // no checkpoint saved: as after kill -9, from the start
+    pollAll(second);
+    assertThat(out).containsExactly("GET /a 200", "GET /a 200", "GET /b 200", "x".repeat(300));
+    assertThat(ids.get(1)).isEqualTo(ids.get(0));
+    assertThat(ids.get(2)).startsWith(ids.get(0).substring(0, ids.get(0).indexOf('@')));
+  }
+}
