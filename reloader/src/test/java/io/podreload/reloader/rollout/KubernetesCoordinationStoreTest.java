@@ -122,10 +122,10 @@ class KubernetesCoordinationStoreTest {
     pods.forEach(p -> assertThat(p.app().reloads()).isEqualTo(1));
     // per rollout: each pod's acknowledgement, and for the holder a read and a write to claim,
     // a list and a watch of the records, a write per phase (3 here) and 3 Events: 3 + 10, with
-    // room for one lost claim and its re-read
+    // room for claimers racing under load (each a read, a lost write and a re-read)
     assertThat(api.requests().size() - before)
         .as(api.requests().subList(before, api.requests().size()).toString())
-        .isLessThanOrEqualTo(3 + 10 + 2);
+        .isLessThanOrEqualTo(3 + 10 + 6);
   }
 
   @Test
