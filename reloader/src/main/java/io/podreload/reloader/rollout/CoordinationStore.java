@@ -13,6 +13,15 @@ public interface CoordinationStore {
   /** The state as last seen (a watch keeps it fresh); an empty state if never written. */
   RolloutState state();
 
+  /**
+   * The state as the server has it now (a read, where {@link #state()} may lag behind a slow
+   * watch): asked once before a claim, so that a claim that another pod already made is seen
+   * instead of conflicting with it.
+   */
+  default RolloutState fresh() {
+    return state();
+  }
+
   /** Every pod's record by pod name (only the holder asks). */
   Map<String, PodRecord> records();
 

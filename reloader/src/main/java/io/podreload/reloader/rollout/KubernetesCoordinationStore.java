@@ -113,6 +113,12 @@ public final class KubernetesCoordinationStore implements CoordinationStore, Aut
   }
 
   @Override
+  public RolloutState fresh() {
+    stateWatch.refresh();
+    return state();
+  }
+
+  @Override
   public Map<String, PodRecord> records() {
     recordsWatch.start();
     V1ConfigMap cm = recordsWatch.current();
@@ -303,14 +309,34 @@ public final class KubernetesCoordinationStore implements CoordinationStore, Aut
       thread.start();
     }
 
+    /**
+     * Stops watching; start() may follow. The open stream is left to end on its next event or its
+     * timeout (closing an OkHttp stream from another thread than its reader breaks Okio's timeout
+     * bookkeeping): its thread sees it is no longer the watcher and returns.
+     */
     void stop() {
-      Thread t;
       synchronized (this) {
-        t = thread;
+        thread = null;
+        listed = false;
       }
-      if (t != null) {
-        t.interrupt();
+    }
+
+    private synchronized boolean watching() {
+      return thread == Thread.currentThread();
+    }
+
+    /**
+     * Only the holder follows the records: a pod that sees the rollout held by another, or ended,
+     * closes its records watch (each record write would otherwise reach every former holder).
+     */
+    private void changed() {
+      if (this == stateWatch) {
+        RolloutState state = state();
+        if (!(state.active() && pod.equals(state.holder()))) {
+          recordsWatch.stop();
+        }
       }
+      onChange.run();
     }
 
     V1ConfigMap current() {
@@ -347,7 +373,7 @@ public final class KubernetesCoordinationStore implements CoordinationStore, Aut
     }
 
     private void loop() {
-      while (!closed && !Thread.currentThread().isInterrupted()) {
+      while (!closed && !Thread.currentThread().isInterrupted() && watching()) {
         String from;
         synchronized (this) {
           from = resourceVersion;
@@ -367,6 +393,9 @@ public final class KubernetesCoordinationStore implements CoordinationStore, Aut
                   new com.google.gson.reflect.TypeToken<
                       Watch.Response<V1ConfigMap>>() {}.getType())) {
             for (Watch.Response<V1ConfigMap> event : watch) {
+              if (!watching()) {
+                return;
+              }
               if ("ERROR".equals(event.type)) {
                 refresh(); // 410 Gone: list again
                 break;
@@ -385,18 +414,18 @@ public final class KubernetesCoordinationStore implements CoordinationStore, Aut
                   current = event.object;
                 }
               }
-              onChange.run();
+              changed();
             }
           }
         } catch (Exception | Error e) {
-          if (closed) {
+          if (closed || !watching()) {
             return;
           }
           LOG.debug("watch of {} ended: {}", name, e.toString());
           try {
             Thread.sleep(RETRY.toMillis());
             refresh();
-            onChange.run();
+            changed();
           } catch (InterruptedException interrupted) {
             return;
           } catch (RuntimeException again) {

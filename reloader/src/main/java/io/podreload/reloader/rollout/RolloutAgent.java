@@ -55,6 +55,11 @@ public final class RolloutAgent {
         store.writeRecord(node.pod(), write.record());
         node.recordWritten(write.record());
       } else if (action instanceof Action.WriteState write) {
+        RolloutState seen = store.state();
+        if (!(seen.active() && node.pod().equals(seen.holder()))
+            && !store.fresh().resourceVersion().equals(write.next().resourceVersion())) {
+          return true; // a claim: someone moved the state meanwhile (the watch had not told yet)
+        }
         if (store.replaceState(write.next())) {
           for (Action.Event event : write.events()) {
             LOG.info("rollout: {}: {}", event.reason(), event.message());

@@ -83,6 +83,7 @@ class KubernetesCoordinationStoreTest {
                 api.configMap(NS, KubernetesCoordinationStore.recordsName(CM)).path("data").size()
                     == 3);
 
+    int before = api.requests().size();
     pods.forEach(p -> p.app().offer("v1"));
     pods.forEach(p -> p.runner().poke());
     await()
@@ -119,10 +120,12 @@ class KubernetesCoordinationStoreTest {
             });
     assertThat(reasons).containsExactly("RolloutStarted", "CanaryPassed", "RolloutComplete");
     pods.forEach(p -> assertThat(p.app().reloads()).isEqualTo(1));
-    // per pod: its record twice (start, v1), one watch and one list per object it follows, and
-    // the holder's few state writes
-    long requests = pods.stream().mapToLong(p -> p.store().requests()).sum();
-    assertThat(requests).isLessThanOrEqualTo(3 * 5 + 10);
+    // per rollout: each pod's acknowledgement, and for the holder a read and a write to claim,
+    // a list and a watch of the records, a write per phase (3 here) and 3 Events: 3 + 10, with
+    // room for claimers racing under load (each a read, a lost write and a re-read)
+    assertThat(api.requests().size() - before)
+        .as(api.requests().subList(before, api.requests().size()).toString())
+        .isLessThanOrEqualTo(3 + 10 + 6);
   }
 
   @Test

@@ -18,7 +18,7 @@ final class SimulatedApp implements VersionTarget {
   private final Set<String> contents = new LinkedHashSet<>();
   private final List<String> served = new ArrayList<>();
   private final Set<String> bad;
-  private final Set<String> rejected;
+  private final Set<String> rejected = new java.util.HashSet<>();
   private String source;
   private String serving;
   private Attempt last;
@@ -30,7 +30,7 @@ final class SimulatedApp implements VersionTarget {
   SimulatedApp(Clock clock, String initial, Set<String> bad, Set<String> rejected) {
     this.clock = clock;
     this.bad = bad;
-    this.rejected = rejected;
+    this.rejected.addAll(rejected);
     offer(initial);
   }
 
@@ -46,6 +46,11 @@ final class SimulatedApp implements VersionTarget {
     if (serving != null && bad.contains(serving)) {
       errors += n;
     }
+  }
+
+  /** From now on this app refuses {@code version} (its validation says no). */
+  synchronized void reject(String version) {
+    rejected.add(version);
   }
 
   synchronized void ready(boolean up) {

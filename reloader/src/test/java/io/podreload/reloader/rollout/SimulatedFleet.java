@@ -64,6 +64,11 @@ final class SimulatedFleet {
     dead.add(pod);
   }
 
+  /** The pod runs again (a process that was stopped, not restarted: it keeps its memory). */
+  void revive(String pod) {
+    dead.remove(pod);
+  }
+
   boolean alive(String pod) {
     return !dead.contains(pod);
   }
