@@ -43,6 +43,7 @@ class ReloaderWithRealProcessesTest {
   Path statusFile;
   String marker; // in the target's command line, so that only this test's target matches
   int appPort;
+  int appManagementPort;
   int reloaderPort;
 
   @BeforeEach
@@ -53,6 +54,7 @@ class ReloaderWithRealProcessesTest {
     Files.createDirectories(statusFile.getParent());
     marker = "-Dpod-test=" + UUID.randomUUID();
     appPort = freePort();
+    appManagementPort = freePort();
     reloaderPort = freePort();
   }
 
@@ -76,6 +78,7 @@ class ReloaderWithRealProcessesTest {
     assumeTrue(Files.exists(APP_JAR), "the app jar is not built: run ./mvnw -B package first");
     Map<String, String> env = new HashMap<>();
     env.put("MICRONAUT_SERVER_PORT", Integer.toString(appPort));
+    env.put("ENDPOINTS_ALL_PORT", Integer.toString(appManagementPort));
     env.put("APP_CONFIG_DIRS", config.toString());
     env.put("APP_STATUS_FILE", statusFile.toString());
     env.put("APP_ACCESS_LOG", tmp.resolve("log/access.log").toString());
@@ -88,7 +91,7 @@ class ReloaderWithRealProcessesTest {
             APP_JAR.toString()),
         env,
         tmp.resolve("app.out"));
-    await().atMost(START).until(() -> !get(appPort, "/health").isEmpty());
+    await().atMost(START).until(() -> !get(appManagementPort, "/health").isEmpty());
   }
 
   void startReloader(Map<String, String> extra) throws Exception {

@@ -51,6 +51,7 @@ class VaultSecretEndToEndWithFakeVaultTest {
   private Path secretsDir;
   private Path statusFile;
   private int appPort;
+  private int appManagementPort;
   private int reloaderPort;
 
   @BeforeEach
@@ -121,9 +122,9 @@ class VaultSecretEndToEndWithFakeVaultTest {
     awaitAppliedAfter(second);
 
     Map<String, String> outputs = new java.util.LinkedHashMap<>();
-    outputs.put("app /config", get(appPort, "/config"));
-    outputs.put("app /health", get(appPort, "/health"));
-    outputs.put("app /prometheus", get(appPort, "/prometheus"));
+    outputs.put("app /config", get(appManagementPort, "/config"));
+    outputs.put("app /health", get(appManagementPort, "/health"));
+    outputs.put("app /prometheus", get(appManagementPort, "/prometheus"));
     outputs.put("reloader /health", get(reloaderPort, "/health"));
     outputs.put("reloader /prometheus", get(reloaderPort, "/prometheus"));
     outputs.put("status file", Files.readString(statusFile));
@@ -161,6 +162,7 @@ class VaultSecretEndToEndWithFakeVaultTest {
     Path jwt = Files.writeString(temp.resolve("jwt"), JWT);
     String marker = "podreload.e2e=" + UUID.randomUUID();
     appPort = freePort();
+    appManagementPort = freePort();
     reloaderPort = freePort();
 
     ProcessBuilder reloader =
@@ -198,6 +200,7 @@ class VaultSecretEndToEndWithFakeVaultTest {
             APP_JAR.toString());
     env = app.environment();
     env.put("MICRONAUT_SERVER_PORT", String.valueOf(appPort));
+    env.put("ENDPOINTS_ALL_PORT", String.valueOf(appManagementPort));
     env.put("APP_CONFIG_DIRS", configDir + "," + secretsDir);
     env.put("APP_SECRET_DIRS", secretsDir.toString());
     env.put("APP_STATUS_FILE", statusFile.toString());
@@ -238,7 +241,7 @@ class VaultSecretEndToEndWithFakeVaultTest {
   }
 
   private JsonNode appConfig() throws Exception {
-    return JSON.readTree(get(appPort, "/config"));
+    return JSON.readTree(get(appManagementPort, "/config"));
   }
 
   /** Waits for a new render of the secrets dir, then for the app to have applied it. */
