@@ -34,6 +34,13 @@ class ShippedJarIT {
   static final Duration WAIT = Duration.ofSeconds(60);
 
   @TempDir Path tmp;
+
+  /**
+   * What the reloader runs from; a test that runs it as another user copies them where it can read.
+   */
+  Path jar = JAR;
+
+  Path jvmOptions = Path.of("jvm.options").toAbsolutePath();
   final List<Process> processes = new ArrayList<>();
   int port;
 
@@ -56,9 +63,9 @@ class ShippedJarIT {
     command.addAll(
         List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "@" + Path.of("jvm.options").toAbsolutePath(),
+            "@" + jvmOptions,
             "-jar",
-            JAR.toString()));
+            jar.toString()));
     ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
@@ -179,6 +186,9 @@ class ShippedJarIT {
                 "sleep 30 & p=$!; cat /proc/$p/environ >/dev/null; r=$?; kill $p; exit $r"))
         .isZero();
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxrwxrwx"));
+    // The checkout may lie where user 1000 cannot read (a 0700 dir): run from copies in tmp.
+    jar = Files.copy(JAR, tmp.resolve("reloader.jar"));
+    jvmOptions = Files.copy(Path.of("jvm.options"), tmp.resolve("jvm.options"));
     Path config = Files.createDirectories(tmp.resolve("config"));
     ReloaderWithRealProcessesTest.publish(config, "app:\n  greeting: first\n");
     startReloader(
