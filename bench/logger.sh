@@ -28,7 +28,13 @@ run() { # name file command...
   sleep 3 # started and following
   local follower
   follower=$(pgrep -n -f -- "^(tail|java) .*$file|LOGGER_FILES=$file" || true)
-  [ -n "$follower" ] || follower=$(pgrep -n -f -- "logger/target/logger.jar" || true)
+  # The logger names its file only in its environment: pick the one following this file, never
+  # another logger running on the machine (a test's, another benchmark's).
+  if [ -z "$follower" ]; then
+    for p in $(pgrep -f -- "logger/target/logger.jar" || true); do
+      tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "LOGGER_FILES=$file" && follower=$p
+    done
+  fi
   local t0 t1 peak=0 r
   t0=$(now_us)
   cat "$work/big.log" >> "$file"

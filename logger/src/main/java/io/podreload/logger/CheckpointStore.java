@@ -55,7 +55,8 @@ final class CheckpointStore {
 
   /**
    * The saved checkpoint for {@code followed}. A damaged checkpoint is moved aside, reported, and
-   * treated as absent: reading restarts at the beginning of the file (repeats, never loss).
+   * treated as absent: reading restarts at the beginning of the file and of the files rotated from
+   * it (repeats, never loss).
    */
   Optional<Checkpoint> load(Path followed) {
     Path file = fileFor(followed);
@@ -73,8 +74,9 @@ final class CheckpointStore {
         LOG.warn("cannot move the damaged checkpoint {} aside: {}", file, moveFailed.toString());
       }
       LOG.error(
-          "checkpoint {} is damaged ({}); kept as {} for inspection. Reading {} again from its"
-              + " beginning, so some lines may repeat; none are lost",
+          "checkpoint {} is damaged ({}); kept as {} for inspection. Reading {} and the files"
+              + " rotated from it again from their beginning, so some lines may repeat; none are"
+              + " lost",
           file,
           e.getMessage(),
           aside,

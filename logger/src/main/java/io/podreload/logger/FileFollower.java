@@ -557,7 +557,10 @@ final class FileFollower implements AutoCloseable {
     openFollowed();
   }
 
-  /** Opens the first of {@code candidates} that is still there, from its start, as rotated. */
+  /**
+   * Opens the first of {@code candidates} that is still there, from its start, as rotated; {@code
+   * doneSource} is the file read before (null on a start without a checkpoint).
+   */
   private boolean openFirstOf(List<Candidate> candidates, Path doneSource) throws IOException {
     for (Candidate next : candidates) {
       FileChannel ch;
@@ -584,12 +587,20 @@ final class FileFollower implements AutoCloseable {
       openDevIno = devIno;
       openedMtime = next.mtime;
       finite = true;
-      LOG.info(
-          "[{}] finished {}; continuing with {}, rotated away from {} in the meantime",
-          output,
-          doneSource,
-          next.path,
-          followed);
+      if (doneSource == null) {
+        LOG.info(
+            "[{}] no checkpoint: reading {}, rotated away from {} before this start, first",
+            output,
+            next.path,
+            followed);
+      } else {
+        LOG.info(
+            "[{}] finished {}; continuing with {}, rotated away from {} in the meantime",
+            output,
+            doneSource,
+            next.path,
+            followed);
+      }
       return true;
     }
     return false;
@@ -707,13 +718,13 @@ final class FileFollower implements AutoCloseable {
         if (resumed) {
           return true;
         }
-        if (saved.isPresent()) {
-          // the checkpoint's file is gone: the files modified since it was (rotated after it)
-          // come before the name, oldest first
-          FileTime since = FileTime.fromMillis(saved.get().modifiedMillis());
-          if (openFirstOf(candidates(since), saved.get().source())) {
-            return true;
-          }
+        // The checkpoint's file is gone: the files modified since it was (rotated after it) come
+        // before the name, oldest first. No checkpoint (a first start, a kill -9 before the first
+        // save, a damaged one): every rotated file there comes first, since lines the app wrote
+        // before this look may have been rotated away already; a repeat, never a loss.
+        FileTime since = FileTime.fromMillis(saved.map(Checkpoint::modifiedMillis).orElse(0L));
+        if (openFirstOf(candidates(since), saved.map(Checkpoint::source).orElse(null))) {
+          return true;
         }
       }
       return openFollowed();

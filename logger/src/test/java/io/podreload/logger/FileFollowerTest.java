@@ -108,4 +108,26 @@ class FileFollowerTest {
     assertThat(ids.get(1)).isEqualTo(ids.get(0));
     assertThat(ids.get(2)).startsWith(ids.get(0).substring(0, ids.get(0).indexOf('@')));
   }
+
+  /**
+   * Without a checkpoint (a first start, or a kill -9 before the first one), the files rotated
+   * before the follower's first look are read too, oldest first, before the name: in a pod they are
+   * the app's first lines, rotated while the logger was still starting.
+   */
+  @Test
+  void aStartWithoutACheckpointReadsTheFilesRotatedBeforeItOldestFirst() throws Exception {
+    Path log = dir.resolve("access.log");
+    append(log, "a1", "a2");
+    Files.move(log, dir.resolve("access.log.1"));
+    append(log, "b1");
+    Files.move(dir.resolve("access.log.1"), dir.resolve("access.log.2"));
+    Files.move(log, dir.resolve("access.log.1"));
+    append(log, "c1");
+    Files.writeString(dir.resolve("access.log.3.gz"), "not a log\n"); // compressed: never read
+    FileFollower f = follower(log);
+    pollAll(f);
+    clock.advance(); // the rotated files are quiet: nobody writes to them any more
+    pollAll(f);
+    assertThat(out).containsExactly("a1", "a2", "b1", "c1");
+  }
 }

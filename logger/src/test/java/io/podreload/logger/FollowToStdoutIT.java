@@ -281,6 +281,41 @@ class FollowToStdoutIT {
     }
   }
 
+  /**
+   * A kill -9 before the first checkpoint makes the next start one without a checkpoint: it reads
+   * the files rotated meanwhile from their start too, so it repeats what the first run put out and
+   * loses nothing.
+   */
+  @Test
+  void killMinus9BeforeTheFirstCheckpointLosesNoRotatedFile() throws Exception {
+    Map<String, String> env =
+        Map.of(
+            "LOGGER_FILES", log().toString(),
+            "LOGGER_PARTIAL_LINE_TIMEOUT", "300ms",
+            "LOGGER_CHECKPOINT_INTERVAL", "60m");
+    try (SequenceWriter writer = new SequenceWriter(log())) {
+      writer.write(1000);
+      try (LoggerProcess logger = LoggerProcess.start(dir, dir.resolve("stdout-1.txt"), env)) {
+        awaitLines(logger, 1000);
+        writer.rotateByRename();
+        writer.write(1000);
+        awaitLines(logger, 2000);
+        logger.kill9();
+        assertThat(logger.lines()).isEqualTo(SequenceWriter.expected(0, 2000));
+      }
+      assertThat(dir.resolve("state").resolve("stdout")).isEmptyDirectory();
+      writer.rotateByRename(); // the first file becomes access.log.2, the second access.log.1
+      writer.write(1000);
+      try (LoggerProcess logger = LoggerProcess.start(dir, dir.resolve("stdout-2.txt"), env)) {
+        patiently()
+            .untilAsserted(
+                () ->
+                    assertThat(logger.lines())
+                        .isEqualTo(SequenceWriter.expected(0, writer.written())));
+      }
+    }
+  }
+
   @Test
   void aCorruptCheckpointIsReportedAndReadingResumesFromTheStartOfTheFile() throws Exception {
     Files.writeString(log(), "one\ntwo\n");

@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Disabled;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,17 +29,19 @@ class LogrotateIT {
 
   private static final int ROTATIONS = 4;
 
+  /** About 0.7 s of the writer's lines. */
+  private static final int LINES_BETWEEN_ROTATIONS = 12_000;
+
   /** logrotate runs: one per round and one while the logger is down. */
   private int rotations;
 
   @Test
-  @Disabled(
-      "fails: the logger's stdout begins tens of thousands of lines in (the lines before the first"
-          + " logrotate run are missing); not yet known whether the logger or this test is wrong")
   void createModeUnderAWriterAndARestartWritesEveryLineExactlyOnce() throws Exception {
     List<Integer> out = rotateUnderWriter("create");
     int written = out.remove(out.size() - 1);
-    assertThat(out).as("lines out, in order, each once").isEqualTo(range(written));
+    assertThat(runs(out))
+        .as("runs of lines out, in order, each once")
+        .isEqualTo("0.." + (written - 1));
   }
 
   @Test
@@ -49,18 +51,21 @@ class LogrotateIT {
     int written = out.remove(out.size() - 1);
     assertThat(out).as("in order, none repeated").isSorted().doesNotHaveDuplicates();
     assertThat(out.get(out.size() - 1)).isEqualTo(written - 1);
-    int gaps = 0;
-    for (int i = 1; i < out.size(); i++) {
-      if (out.get(i) != out.get(i - 1) + 1) {
-        gaps++;
-      }
-    }
-    assertThat(gaps + (out.get(0) == 0 ? 0 : 1))
-        .as("runs of missing lines (%d of %d lines missing)", written - out.size(), written)
+    // each run of missing lines is one copy-to-truncation window: at most one per logrotate run
+    String runs = runs(out);
+    int missingRuns = runs.split(" ").length - 1 + (out.get(0) == 0 ? 0 : 1);
+    assertThat(missingRuns)
+        .as(
+            "runs of missing lines (%d of %d lines missing; out: %s)",
+            written - out.size(), written, runs)
         .isLessThanOrEqualTo(rotations);
   }
 
-  /** The sequence numbers that came out, and last, how many were written. */
+  /**
+   * The sequence numbers that came out, and last, how many were written. The writer starts with the
+   * logger, so the first rotation may come before the logger's first look at the file (a start
+   * without a checkpoint reads the files rotated before it) or after.
+   */
   private List<Integer> rotateUnderWriter(String mode) throws Exception {
     Path logs = Files.createDirectories(dir.resolve("logs"));
     Path log = logs.resolve("access.log");
@@ -83,7 +88,7 @@ class LogrotateIT {
     Path stdout = dir.resolve("stdout.txt");
     Map<String, String> env = Map.of("LOGGER_FILES", log.toString());
     AtomicBoolean writing = new AtomicBoolean(true);
-    int[] written = new int[1];
+    AtomicInteger written = new AtomicInteger();
     SequenceWriter writer = new SequenceWriter(log);
     Thread app =
         new Thread(
@@ -91,12 +96,12 @@ class LogrotateIT {
               try {
                 while (writing.get()) {
                   writer.write(20);
+                  written.set(writer.written());
                   if (Files.deleteIfExists(reopen)) {
                     writer.reopen(); // the app's answer to postrotate's signal
                   }
-                  Thread.sleep(1);
+                  Thread.sleep(1); // the app's pace: some 20 lines a millisecond
                 }
-                written[0] = writer.written();
                 writer.close();
               } catch (Exception e) {
                 throw new RuntimeException(e);
@@ -107,33 +112,56 @@ class LogrotateIT {
     try {
       app.start();
       for (int r = 0; r < ROTATIONS; r++) {
-        Thread.sleep(700);
+        awaitMoreLines(written, LINES_BETWEEN_ROTATIONS);
         logrotate(conf);
         if (r == ROTATIONS / 2 - 1) {
           assertThat(logger.terminate()).isEqualTo(LoggerProcess.EXIT_ON_SIGTERM);
-          Thread.sleep(300); // lines and a rotation while it is down
+          // lines and a rotation while it is down
+          awaitMoreLines(written, LINES_BETWEEN_ROTATIONS / 2);
           logrotate(conf);
+          awaitMoreLines(written, LINES_BETWEEN_ROTATIONS / 2);
           logger = LoggerProcess.start(dir, stdout, env);
         }
       }
-      Thread.sleep(500);
+      awaitMoreLines(written, LINES_BETWEEN_ROTATIONS);
       writing.set(false);
       app.join();
+      int total = writer.written();
       LoggerProcess running = logger;
       await()
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(200))
-          .until(() -> last(running.lines()) == written[0] - 1);
+          .until(() -> last(running.lines()) == total - 1);
       assertThat(logger.terminate()).isEqualTo(LoggerProcess.EXIT_ON_SIGTERM);
       List<Integer> numbers = new ArrayList<>();
       for (String line : logger.lines()) {
         numbers.add(number(line));
       }
-      numbers.add(written[0]);
+      numbers.add(total);
       return numbers;
     } finally {
+      writing.set(false);
       logger.close();
     }
+  }
+
+  private static void awaitMoreLines(AtomicInteger written, int more) {
+    int target = written.get() + more;
+    await().atMost(Duration.ofSeconds(60)).until(() -> written.get() >= target);
+  }
+
+  /** {@code 0..9 12..20}: the runs of consecutive numbers, so a failure says what is missing. */
+  private static String runs(List<Integer> numbers) {
+    StringBuilder runs = new StringBuilder();
+    int start = 0;
+    for (int i = 1; i <= numbers.size(); i++) {
+      if (i == numbers.size() || numbers.get(i) != numbers.get(i - 1) + 1) {
+        runs.append(runs.length() == 0 ? "" : " ");
+        runs.append(numbers.get(start)).append("..").append(numbers.get(i - 1));
+        start = i;
+      }
+    }
+    return runs.toString();
   }
 
   private void logrotate(Path conf) throws Exception {
@@ -153,13 +181,5 @@ class LogrotateIT {
 
   private static int number(String line) {
     return Integer.parseInt(line.substring(4, 12));
-  }
-
-  private static List<Integer> range(int n) {
-    List<Integer> all = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      all.add(i);
-    }
-    return all;
   }
 }

@@ -13,6 +13,9 @@ import io.podreload.reloader.signal.ProcessTable;
 import io.podreload.reloader.signal.SignalTrigger;
 import io.podreload.reloader.source.ConfigSource;
 import io.podreload.reloader.source.VolumeSource;
+import io.podreload.reloader.target.AppTarget;
+import io.podreload.reloader.target.HttpTarget;
+import io.podreload.reloader.target.SignalTarget;
 import io.podreload.reloader.vault.VaultSource;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -66,20 +69,28 @@ public final class Reloader {
     LOG.info("sources: {}; settings: {}", switches.sources(), settings);
     List<ConfigSource> sources =
         switches.sources().stream().map(name -> (ConfigSource) available.get(name).get()).toList();
-    SignalTrigger trigger =
-        new SignalTrigger(
-            settings,
-            new ProcessTable(settings.procRoot()),
-            SignalTrigger.Kill.posix(),
-            ProcessHandle.current().pid());
     pipeline =
         new ReloadPipeline(
-            settings, trigger, new ReloaderMetrics(registry), sources, Clock.systemUTC());
+            settings, target(settings), new ReloaderMetrics(registry), sources, Clock.systemUTC());
     pipeline.start();
     for (ConfigSource source : sources) {
       source.start(pipeline);
       started.add(source);
     }
+  }
+
+  /** The app as {@code RELOADER_TARGET} says to reload it. */
+  static AppTarget target(ReloaderSettings settings) {
+    if (ReloaderSettings.HTTP_TARGET.equals(settings.target())) {
+      return new HttpTarget(settings);
+    }
+    return new SignalTarget(
+        settings,
+        new SignalTrigger(
+            settings,
+            new ProcessTable(settings.procRoot()),
+            SignalTrigger.Kill.posix(),
+            ProcessHandle.current().pid()));
   }
 
   /** Why config may be stale, if it may: a source's problem or a target missing too long. */

@@ -4,8 +4,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Asks the app to reload. One method, so that another way (an HTTP endpoint) can take the place of
- * a signal without the pipeline knowing.
+ * How the signal target ({@code io.podreload.reloader.target.SignalTarget}) reaches the app's
+ * process: {@link SignalTrigger} in production, a stand-in in tests. Another way to reload (an HTTP
+ * endpoint) is another {@code AppTarget}, not another trigger.
  */
 public interface ReloadTrigger {
 

@@ -8,6 +8,7 @@ import io.podreload.common.DirSnapshot;
 import io.podreload.common.PrometheusRegistry;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
+import io.podreload.reloader.ReloaderSettings;
 import io.podreload.reloader.TestSettings;
 import io.podreload.reloader.signal.ReloadTrigger;
 import io.podreload.reloader.signal.TriggerException;
@@ -15,6 +16,7 @@ import io.podreload.reloader.source.ConfigSource;
 import io.podreload.reloader.source.ReloadOutcome;
 import io.podreload.reloader.source.SnapshotListener;
 import io.podreload.reloader.source.SourceChange;
+import io.podreload.reloader.target.SignalTarget;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -114,18 +116,20 @@ class ReloadPipelineTest {
           @Override
           public void close() {}
         };
+    ReloaderSettings settings =
+        TestSettings.reloader(
+            Path.of("/proc"),
+            Map.of(
+                "reloader.status-file",
+                statusFile.toString(),
+                "reloader.confirm-timeout",
+                "2000",
+                "reloader.secret-dirs",
+                tmp.resolve("secrets").toString()));
     pipeline =
         new ReloadPipeline(
-            TestSettings.reloader(
-                Path.of("/proc"),
-                Map.of(
-                    "reloader.status-file",
-                    statusFile.toString(),
-                    "reloader.confirm-timeout",
-                    "2000",
-                    "reloader.secret-dirs",
-                    tmp.resolve("secrets").toString())),
-            app,
+            settings,
+            new SignalTarget(settings, app),
             new ReloaderMetrics(registry),
             List.of(source),
             Clock.systemUTC());
