@@ -12,6 +12,7 @@ import io.podreload.reloader.pipeline.ReloaderMetrics;
 import io.podreload.reloader.signal.ProcessTable;
 import io.podreload.reloader.signal.SignalTrigger;
 import io.podreload.reloader.source.ConfigSource;
+import io.podreload.reloader.source.SnapshotListener;
 import io.podreload.reloader.source.VolumeSource;
 import io.podreload.reloader.target.AppTarget;
 import io.podreload.reloader.target.HttpTarget;
@@ -74,9 +75,29 @@ public final class Reloader {
             settings, target(settings), new ReloaderMetrics(registry), sources, Clock.systemUTC());
     pipeline.start();
     for (ConfigSource source : sources) {
-      source.start(pipeline);
+      source.start(listenerFor(source, sources));
       started.add(source);
     }
+  }
+
+  /**
+   * Where a source reports: the pipeline. With the API source on too, the volume's changes also go
+   * to it first: when its watch has been failing too long, the volume's newer copy of the same
+   * ConfigMap must win over the stale API copy ({@link ConfigMapSource#volumeChanged}).
+   */
+  private SnapshotListener listenerFor(ConfigSource source, List<ConfigSource> sources) {
+    if (!(source instanceof VolumeSource)) {
+      return pipeline;
+    }
+    for (ConfigSource other : sources) {
+      if (other instanceof ConfigMapSource api) {
+        return change -> {
+          api.volumeChanged(change);
+          pipeline.changed(change);
+        };
+      }
+    }
+    return pipeline;
   }
 
   /** The app as {@code RELOADER_TARGET} says to reload it. */

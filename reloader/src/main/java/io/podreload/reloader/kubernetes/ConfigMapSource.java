@@ -54,6 +54,9 @@ public final class ConfigMapSource implements ConfigSource {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigMapSource.class);
   private static final Duration FIRST_BACKOFF = Duration.ofMillis(200);
 
+  /** The revision of content rendered from the volume's copy while the watch failed. */
+  static final String VOLUME_COPY = "from the volume";
+
   private final ConfigMapSettings settings;
   private final BeanProvider<ApiClient> clients;
   private final PrometheusRegistry registry;
@@ -61,11 +64,11 @@ public final class ConfigMapSource implements ConfigSource {
   private ApiClient client;
   private CoreV1Api api;
   private String namespace;
-  private SnapshotListener listener;
+  private volatile SnapshotListener listener;
   private Thread thread;
   private PrometheusRegistry.Histogram propagationLag;
   private String resourceVersion = "";
-  private String renderedHash;
+  private volatile String renderedHash;
   private final java.util.Set<String> skippedKeys =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
@@ -392,15 +395,7 @@ public final class ConfigMapSource implements ConfigSource {
       }
     }
     try {
-      KubeletVolume.write(
-          settings.renderDir(), files, PosixFilePermissions.fromString("rw-r--r--"));
-      DirSnapshot snapshot = KubeletVolume.read(settings.renderDir());
-      if (snapshot.hash().equals(renderedHash)) {
-        return true; // e.g. a label changed: nothing for the app
-      }
-      renderedHash = snapshot.hash();
-      listener.changed(
-          new SourceChange(NAME, snapshot, seenAt, configMap.getMetadata().getResourceVersion()));
+      write(files, seenAt, configMap.getMetadata().getResourceVersion());
       return true;
     } catch (IOException | RuntimeException e) {
       failed(
@@ -412,6 +407,58 @@ public final class ConfigMapSource implements ConfigSource {
               + " (it must be a writable dir the app reads, e.g. an emptyDir at /run/app)");
       return false;
     }
+  }
+
+  /**
+   * The volume's copy of the same ConfigMap ({@code RELOADER_CONFIGMAP_VOLUME_DIR}) has new
+   * content. The render dir comes after the volume in the app's dirs, so the API's copy wins; while
+   * the watch works it is the newer copy. Once the watch has been failing for longer than
+   * degraded-after, the volume's is: it is rendered into the render dir too, so that it reaches the
+   * app instead of the stale API copy. The next update the watch delivers is rendered over it.
+   */
+  public void volumeChanged(SourceChange change) {
+    DirSnapshot volume = change.snapshot();
+    if (listener == null
+        || !volume.present()
+        || !volume.key().equals(DirSnapshot.keyOf(settings.volumeDir()))
+        || !failures.degraded()) {
+      return;
+    }
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    volume.files().forEach(f -> files.put(f.name(), f.content()));
+    try {
+      if (write(files, change.seenAt(), VOLUME_COPY)) {
+        LOG.warn(
+            "the watch of ConfigMap {}/{} has been failing for longer than {} s: the newer content"
+                + " of {} is rendered into {} so that it reaches the app",
+            namespace,
+            settings.name(),
+            settings.degradedAfter().toSeconds(),
+            settings.volumeDir(),
+            settings.renderDir());
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn(
+          "cannot render the volume's content into {}: {}", settings.renderDir(), e.toString());
+    }
+  }
+
+  /**
+   * Writes the render dir and reports its new content; one writer at a time (the watch, or the
+   * volume's thread through {@link #volumeChanged}).
+   *
+   * @return whether the content changed
+   */
+  private synchronized boolean write(Map<String, byte[]> files, Instant seenAt, String revision)
+      throws IOException {
+    KubeletVolume.write(settings.renderDir(), files, PosixFilePermissions.fromString("rw-r--r--"));
+    DirSnapshot snapshot = KubeletVolume.read(settings.renderDir());
+    if (snapshot.hash().equals(renderedHash)) {
+      return false; // e.g. a label changed: nothing for the app
+    }
+    renderedHash = snapshot.hash();
+    listener.changed(new SourceChange(NAME, snapshot, seenAt, revision));
+    return true;
   }
 
   private void failed(String reason, String message) {
