@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micronaut.context.ApplicationContext;
+import io.micronaut.context.env.AbstractPropertySourceLoader;
+import io.micronaut.context.env.PropertySource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -66,5 +68,25 @@ class PodreloadSettingsTest {
   void aBadValueNamesTheSetting() {
     assertThatThrownBy(() -> settings(Map.of("podreload.access-log-max-bytes", "10")))
         .hasMessageContaining("accessLogMaxBytes");
+  }
+
+  @Test
+  void theLockDownDefaultsComeWithTheDependencyAndAHostsApplicationYmlWins() {
+    PropertySource hostYml =
+        PropertySource.of(
+            "the host's application.yml",
+            Map.of("endpoints.all.port", 9999, "endpoints.routes.enabled", true),
+            AbstractPropertySourceLoader.DEFAULT_POSITION);
+    try (ApplicationContext context =
+        ApplicationContext.builder()
+            .propertySources(hostYml)
+            .properties(Map.of("podreload.enabled", "false", "micronaut.server.port", "-1"))
+            .start()) {
+      assertThat(context.getProperty("endpoints.all.port", Integer.class)).contains(9999);
+      assertThat(context.getProperty("endpoints.routes.enabled", Boolean.class)).contains(true);
+      assertThat(context.getProperty("endpoints.all.enabled", Boolean.class)).contains(false);
+      assertThat(context.getProperty("endpoints.health.details-visible", String.class))
+          .contains("NEVER");
+    }
   }
 }

@@ -30,6 +30,24 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HostProcess implements AutoCloseable {
 
+  /** Micronaut's endpoints that a locked-down host serves on neither port. */
+  public static final List<String> ADMIN_PATHS =
+      List.of(
+          "/beans",
+          "/routes",
+          "/threaddump",
+          "/metrics",
+          "/env",
+          "/info",
+          "/loggers",
+          "/refresh",
+          "/stop",
+          "/caches");
+
+  /** What the management port serves, and the business port does not. */
+  public static final List<String> MANAGEMENT_PATHS =
+      List.of("/health", "/health/liveness", "/health/readiness", "/prometheus", "/config");
+
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
