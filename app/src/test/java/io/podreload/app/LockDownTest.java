@@ -2,6 +2,8 @@ package io.podreload.app;
 
 import static io.podreload.app.AppReloadTest.greeting;
 import static io.podreload.app.AppReloadTest.publish;
+import static io.podreload.micronaut.testing.HostProcess.ADMIN_PATHS;
+import static io.podreload.micronaut.testing.HostProcess.MANAGEMENT_PATHS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
