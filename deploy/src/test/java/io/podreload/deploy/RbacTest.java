@@ -19,7 +19,10 @@ import java.util.Objects;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The reloader may read one ConfigMap and write Events; nothing else, and nobody else. */
+/**
+ * The reloader may read one ConfigMap and write Events (and, with progressive rollout, write its
+ * two coordination ConfigMaps); nothing else, and nobody else.
+ */
 class RbacTest {
   private static final String SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -40,7 +43,14 @@ class RbacTest {
             rule -> {
               assertThat(rule.getApiGroups()).containsExactly("");
               assertThat(rule.getNonResourceURLs()).isNullOrEmpty();
-              if (rule.getResources().equals(List.of("configmaps"))) {
+              if (rule.getResources().equals(List.of("configmaps"))
+                  && rule.getResourceNames().contains("app-config-rollout")) {
+                // The progressive rollout's coordination objects (docs/rollout.md), never create.
+                assertThat(rule.getResourceNames())
+                    .containsExactlyInAnyOrder("app-config-rollout", "app-config-rollout-pods");
+                assertThat(rule.getVerbs())
+                    .containsExactlyInAnyOrder("get", "list", "watch", "update", "patch");
+              } else if (rule.getResources().equals(List.of("configmaps"))) {
                 assertThat(rule.getResourceNames()).containsExactly("app-config");
                 assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
               } else {
