@@ -96,9 +96,17 @@ class RbacTest {
                   .filter(r -> r.getResources().contains("configmaps"))
                   .map(PolicyRule::getResourceNames)
                   .flatMap(List::stream))
-          .containsOnly(
-              Settings.of(m, "reloader").getOrDefault("RELOADER_CONFIGMAP_NAME", "app-config"));
+          .containsOnly(rolloutObjects(m).toArray(String[]::new));
     }
+  }
+
+  /** The ConfigMap the reloader reads, and under progressive rollout its coordination objects. */
+  private static List<String> rolloutObjects(Manifests m) {
+    Settings reloader = Settings.of(m, "reloader");
+    String name = reloader.getOrDefault("RELOADER_CONFIGMAP_NAME", "app-config");
+    return "progressive".equals(reloader.getOrDefault("RELOADER_ROLLOUT", "all-at-once"))
+        ? List.of(name, name + "-rollout", name + "-rollout-pods")
+        : List.of(name);
   }
 
   @ParameterizedTest(name = "{0}")
