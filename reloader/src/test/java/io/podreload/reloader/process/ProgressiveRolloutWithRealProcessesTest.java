@@ -54,6 +54,7 @@ class ProgressiveRolloutWithRealProcessesTest {
   private static final String NS = "team";
   private static final String CM = "app-config";
   private static final Duration BAKE = Duration.ofSeconds(8);
+  private static final Duration LEASE = Duration.ofSeconds(5);
   private static final Duration WAIT = Duration.ofSeconds(90);
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -155,6 +156,7 @@ class ProgressiveRolloutWithRealProcessesTest {
     env.put("RELOADER_ROLLOUT_BAKE", BAKE.toSeconds() + "s");
     env.put("RELOADER_ROLLOUT_MIN_REQUESTS", "5");
     env.put("RELOADER_ROLLOUT_WAVE", "0.5");
+    env.put("RELOADER_ROLLOUT_LEASE", LEASE.toSeconds() + "s");
     env.put("RELOADER_ROLLOUT_APP_URL", "http://127.0.0.1:" + pod.managementPort());
     pod.ns()
         .start(
@@ -323,5 +325,29 @@ class ProgressiveRolloutWithRealProcessesTest {
     }
     assertThat(metric(canary.reloaderPort(), "reloader_rollout_rollbacks_total")).isEqualTo(1);
     assertThat(api.events()).anyMatch(e -> e.path("reason").asText().equals("RolledBack"));
+  }
+
+  @Test
+  @Order(3)
+  void ofTwoEditsInQuickSuccessionTheLaterWinsAndNoPodEndsOnTheEarlier() throws Exception {
+    api.put(NS, CM, Map.of("application.yml", config("four", 0)));
+    await().atMost(WAIT).until(() -> answer(pod(state().path("canary").asText(""))).equals("four"));
+    api.put(NS, CM, Map.of("application.yml", config("five", 0)));
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                state().path("phase").asText().equals("promoted")
+                    && pods.stream().allMatch(p -> answer(p).equals("five")));
+    for (Pod pod : pods) {
+      assertThat(Files.readString(pod.renderDir().resolve("application.yml"))).contains("five");
+    }
+    JsonNode records = api.configMap(NS, KubernetesCoordinationStore.recordsName(CM)).path("data");
+    for (Pod pod : pods) {
+      assertThat(records.path("pod." + pod.name()).asText())
+          .as("%s's record, written by server-side apply while the others wrote theirs", pod.name())
+          .contains("serving=" + state().path("version").asText(), "result=applied");
+    }
   }
 }
