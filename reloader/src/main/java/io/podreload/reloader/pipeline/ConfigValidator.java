@@ -6,7 +6,9 @@ import io.podreload.common.ConfigParser;
 import io.podreload.reloader.source.SourceChange;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -17,6 +19,9 @@ final class ConfigValidator {
 
   private final List<Path> secretDirs;
 
+  /** Each dir's content hash that parsed last: not parsed again while it does not change. */
+  private final Map<String, String> parsed = new HashMap<>();
+
   ConfigValidator(List<Path> secretDirs) {
     this.secretDirs = secretDirs.stream().map(d -> d.toAbsolutePath().normalize()).toList();
   }
@@ -25,6 +30,11 @@ final class ConfigValidator {
   Optional<String> problem(Collection<SourceChange> changes) {
     for (SourceChange change : changes) {
       Path dir = change.snapshot().dir();
+      String key = change.snapshot().key();
+      if (change.snapshot().hash().equals(parsed.get(key))) {
+        continue;
+      }
+      parsed.remove(key);
       for (ConfigFile file : change.snapshot().files()) {
         try {
           ConfigParser.parse(file);
@@ -32,6 +42,7 @@ final class ConfigValidator {
           return Optional.of(dir + "/" + (isSecret(dir) ? e.placeOnly() : e.getMessage()));
         }
       }
+      parsed.put(key, change.snapshot().hash());
     }
     return Optional.empty();
   }

@@ -28,6 +28,9 @@ public interface ReloadTrigger {
     return trigger();
   }
 
+  /** Checks again, off the signal's path, what a trigger keeps between signals (idle ticks). */
+  default void recheck() {}
+
   /** The process that wrote the status file: its pid and when it started (from /proc). */
   record Acknowledged(long pid, Instant startedAt) {}
 

@@ -39,6 +39,7 @@ public final class SignalTarget implements AppTarget {
 
   @Override
   public Optional<Long> find() {
+    trigger.recheck();
     List<Long> targets = trigger.targets();
     return targets.isEmpty() ? Optional.empty() : Optional.of(targets.get(0));
   }
@@ -59,8 +60,12 @@ public final class SignalTarget implements AppTarget {
    */
   @Override
   public Readiness readiness() {
+    Optional<ReloadStatus> now = status.read();
+    if (stillAcknowledged(now)) {
+      return Readiness.READY; // checked when it first acknowledged; the trigger checks the rest
+    }
     List<Long> targets = trigger.targets();
-    if (targets.isEmpty() || acknowledgedBy(status.read(), targets)) {
+    if (targets.isEmpty() || acknowledgedBy(now, targets)) {
       return Readiness.READY;
     }
     return Readiness.starting(
@@ -76,8 +81,16 @@ public final class SignalTarget implements AppTarget {
   @Override
   public Attempt trigger() throws TriggerException {
     Optional<ReloadStatus> before = status.read();
-    boolean ack = acknowledgedBy(before, trigger.targets());
-    List<Long> pids = trigger.trigger(ack ? acknowledged : null);
+    boolean ack = stillAcknowledged(before) || acknowledgedBy(before, trigger.targets());
+    List<Long> pids;
+    try {
+      pids = trigger.trigger(ack ? acknowledged : null);
+    } catch (TriggerException e) {
+      if (e.reason() == TriggerException.Reason.NO_TARGET) {
+        acknowledged = null; // gone or replaced: the next process must acknowledge first
+      }
+      throw e;
+    }
     return new Attempt(pids.get(0), pids.size(), "pid " + pids, before);
   }
 
@@ -95,6 +108,11 @@ public final class SignalTarget implements AppTarget {
             + " ms in "
             + status.file()
             + "; retrying (is APP_STATUS_FILE the same file as RELOADER_STATUS_FILE?)");
+  }
+
+  /** The status still names the process that acknowledged before: no /proc read needed. */
+  private boolean stillAcknowledged(Optional<ReloadStatus> now) {
+    return acknowledged != null && now.isPresent() && now.get().pid() == acknowledged.pid();
   }
 
   /**

@@ -214,10 +214,12 @@ class ReloadPipelineTest {
   void changesDuringAnUnconfirmedReloadCoalesceIntoOneFollowUpAndTheLatestWins() throws Exception {
     writeStatus(change("a: 0\n").snapshot(), null);
     ackDelayMillis = 300;
+    long t0 = System.nanoTime();
     for (int i = 1; i <= 50; i++) {
       pipeline.changed(change("a: " + i + "\n"));
       Thread.sleep(10);
     }
+    long changingMillis = (System.nanoTime() - t0) / 1_000_000;
     String last = dirContent.get().hash();
     await()
         .atMost(Duration.ofSeconds(30))
@@ -229,7 +231,9 @@ class ReloadPipelineTest {
                         .sources()
                         .get(dir.toAbsolutePath().toString())));
     await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") >= 1);
-    assertThat(triggers.get()).isBetween(1, 4);
+    // one reload per answer the app takes ackDelayMillis to give, plus the follow-up: never one
+    // per change (50); the bound follows how long the changes took on a loaded machine
+    assertThat(triggers.get()).isBetween(1, 2 + (int) (changingMillis / ackDelayMillis));
   }
 
   @Test
