@@ -16,9 +16,10 @@ import java.util.concurrent.TimeUnit;
  * The reloader's latency, in microseconds, one figure per kubelet-style swap of the volume dir:
  *
  * <ul>
- *   <li>{@code signal DIR STATUS_FILE N}: from the swap (the {@code ..data} rename) to SIGHUP
- *       delivered to bench/sigtarget.py, which this process starts and acknowledges for in the
- *       status file like the app does.
+ *   <li>{@code signal DIR STATUS_FILE N [BYTES]}: from the swap (the {@code ..data} rename) to
+ *       SIGHUP delivered to bench/sigtarget.py, which this process starts and acknowledges for in
+ *       the status file like the app does. With BYTES, each swap publishes a config of about that
+ *       size (a ConfigMap at its 1 MiB limit: 1000000), one key changed per swap.
  *   <li>{@code served DIR APP_PORT N}: from the swap to the new greeting served by the real app.
  * </ul>
  *
@@ -31,13 +32,23 @@ public class ReloaderLatency {
     Path dir = Path.of(args[1]);
     int swaps = Integer.parseInt(args[3]);
     if (args[0].equals("signal")) {
-      signal(dir, Path.of(args[2]), swaps);
+      signal(dir, Path.of(args[2]), swaps, args.length > 4 ? Integer.parseInt(args[4]) : 0);
     } else {
       served(dir, Integer.parseInt(args[2]), swaps);
     }
   }
 
-  static void signal(Path dir, Path statusFile, int swaps) throws Exception {
+  /** About {@code bytes} of YAML: many small keys, as a large real config has. */
+  static String padding(int bytes) {
+    StringBuilder yaml = new StringBuilder("big:\n");
+    for (int k = 0; yaml.length() < bytes; k++) {
+      yaml.append("  key").append(k).append(": \"value of key ").append(k).append(" padded\"\n");
+    }
+    return yaml.toString();
+  }
+
+  static void signal(Path dir, Path statusFile, int swaps, int bytes) throws Exception {
+    String padding = bytes > 0 ? padding(bytes) : "";
     Process target =
         new ProcessBuilder("python3", "-u", "bench/sigtarget.py")
             .redirectError(ProcessBuilder.Redirect.INHERIT)
@@ -68,7 +79,10 @@ public class ReloaderLatency {
       Thread.sleep(1500); // the reloader sees this target and its first acknowledgement
       for (int i = 0; i < swaps; i++) {
         long[] swapped = {0};
-        publish(dir, "app:\n  greeting: \"swap " + i + "\"\n", () -> swapped[0] = System.nanoTime());
+        publish(
+            dir,
+            "app:\n  greeting: \"swap " + i + "\"\n" + padding,
+            () -> swapped[0] = System.nanoTime());
         String arrived = arrivals.poll(10, TimeUnit.SECONDS);
         if (arrived == null) {
           throw new IllegalStateException("no SIGHUP within 10 s of swap " + i);

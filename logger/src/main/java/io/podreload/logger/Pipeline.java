@@ -1,10 +1,7 @@
 package io.podreload.logger;
 
 import java.io.IOException;
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -20,12 +17,11 @@ final class Pipeline implements Runnable {
 
   private final Output output;
   private final List<FileFollower> followers;
-  private final CheckpointStore checkpoints;
   private final Metrics.OutputMetrics metrics;
   private final long pollNanos;
   private final long checkpointNanos;
   private final Batch batch = new Batch();
-  private final Map<Path, Checkpoint> saved = new HashMap<>();
+  private final CheckpointSaver checkpointSaver;
   private final Thread thread;
 
   private volatile boolean stopRequested;
@@ -56,7 +52,8 @@ final class Pipeline implements Runnable {
       LoggerSettings settings) {
     this.output = output;
     this.followers = followers;
-    this.checkpoints = checkpoints;
+    this.checkpointSaver =
+        new CheckpointSaver(output.name(), checkpoints::save, this::checkpointFailed);
     this.metrics = metrics;
     this.pollNanos = settings.pollInterval().toNanos();
     this.checkpointNanos = settings.checkpointInterval().toNanos();
@@ -72,6 +69,7 @@ final class Pipeline implements Runnable {
   }
 
   void start() {
+    checkpointSaver.start();
     thread.start();
   }
 
@@ -172,7 +170,7 @@ final class Pipeline implements Runnable {
             && (stopping || System.nanoTime() - lastCheckpoint >= checkpointNanos)) {
           written = written(); // a checkpoint only covers lines the output has
           if (written) {
-            saveCheckpoints();
+            saveCheckpoints(stopping);
           } else {
             backoff = outputBackoffNanos;
           }
@@ -207,6 +205,7 @@ final class Pipeline implements Runnable {
       LOG.error("[{}] stopped: {}", output.name(), t.toString(), t);
     } finally {
       finished = true;
+      checkpointSaver.close();
       followers.forEach(FileFollower::close);
       output.close();
     }
@@ -300,25 +299,26 @@ final class Pipeline implements Runnable {
         : Math.min(max, previous * 2);
   }
 
-  private void saveCheckpoints() {
+  /**
+   * Hands every follower's checkpoint to the saver's thread, or, on the way out, saves them here
+   * and returns once they are on disk.
+   */
+  private void saveCheckpoints(boolean now) {
     for (FileFollower f : followers) {
       Checkpoint c = f.checkpoint();
-      if (c == null || c.equals(saved.get(c.followed()))) {
-        continue;
-      }
-      try {
-        checkpoints.save(c);
-        saved.put(c.followed(), c);
-      } catch (IOException e) {
-        metrics.checkpointErrors.increment();
-        lastError = "cannot save checkpoint: " + e;
-        LOG.error(
-            "[{}] cannot save the checkpoint for {}: {}. Lines keep flowing; after a restart"
-                + " some may repeat",
-            output.name(),
-            c.followed(),
-            e.toString());
+      if (c != null) {
+        checkpointSaver.offer(c);
       }
     }
+    if (now) {
+      checkpointSaver.saveNow();
+    }
+  }
+
+  private void checkpointFailed(String problem) {
+    metrics.checkpointErrors.increment();
+    lastError = problem;
+    LOG.error(
+        "[{}] {}. Lines keep flowing; after a restart some may repeat", output.name(), problem);
   }
 }

@@ -61,7 +61,7 @@ class CheckpointDurabilityIT {
     Map<String, Boolean> renamePending = new HashMap<>();
     int renames = 0;
     int synced = 0;
-    for (String line : Files.readAllLines(trace)) {
+    for (String line : joinInterrupted(Files.readAllLines(trace))) {
       Matcher m = CALL.matcher(line);
       if (!m.find()) {
         continue;
@@ -86,5 +86,31 @@ class CheckpointDurabilityIT {
     assertThat(synced)
         .as("directory fsyncs after a rename (trace in %s)", trace)
         .isEqualTo(renames);
+  }
+
+  private static final Pattern UNFINISHED =
+      Pattern.compile("^(\\d+)\\s+(.*) <unfinished \\.\\.\\.>$");
+  private static final Pattern RESUMED =
+      Pattern.compile("^(\\d+)\\s+<\\.\\.\\. \\w+ resumed>(.*)$");
+
+  /**
+   * strace splits a call that another thread interrupts into {@code pid call(args <unfinished ...>}
+   * and a later {@code pid <... call resumed>rest}: put each back into one line.
+   */
+  static List<String> joinInterrupted(List<String> lines) {
+    Map<String, String> started = new HashMap<>();
+    List<String> joined = new java.util.ArrayList<>();
+    for (String line : lines) {
+      Matcher unfinished = UNFINISHED.matcher(line);
+      Matcher resumed = RESUMED.matcher(line);
+      if (unfinished.matches()) {
+        started.put(unfinished.group(1), unfinished.group(1) + " " + unfinished.group(2));
+      } else if (resumed.matches() && started.containsKey(resumed.group(1))) {
+        joined.add(started.remove(resumed.group(1)) + resumed.group(2));
+      } else {
+        joined.add(line);
+      }
+    }
+    return joined;
   }
 }

@@ -12,7 +12,11 @@ import io.podreload.reloader.pipeline.ReloaderMetrics;
 import io.podreload.reloader.signal.ProcessTable;
 import io.podreload.reloader.signal.SignalTrigger;
 import io.podreload.reloader.source.ConfigSource;
+import io.podreload.reloader.source.SnapshotListener;
 import io.podreload.reloader.source.VolumeSource;
+import io.podreload.reloader.target.AppTarget;
+import io.podreload.reloader.target.HttpTarget;
+import io.podreload.reloader.target.SignalTarget;
 import io.podreload.reloader.vault.VaultSource;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -66,20 +70,48 @@ public final class Reloader {
     LOG.info("sources: {}; settings: {}", switches.sources(), settings);
     List<ConfigSource> sources =
         switches.sources().stream().map(name -> (ConfigSource) available.get(name).get()).toList();
-    SignalTrigger trigger =
+    pipeline =
+        new ReloadPipeline(
+            settings, target(settings), new ReloaderMetrics(registry), sources, Clock.systemUTC());
+    pipeline.start();
+    for (ConfigSource source : sources) {
+      source.start(listenerFor(source, sources));
+      started.add(source);
+    }
+  }
+
+  /**
+   * Where a source reports: the pipeline. With the API source on too, the volume's changes also go
+   * to it first: when its watch has been failing too long, the volume's newer copy of the same
+   * ConfigMap must win over the stale API copy ({@link ConfigMapSource#volumeChanged}).
+   */
+  private SnapshotListener listenerFor(ConfigSource source, List<ConfigSource> sources) {
+    if (!(source instanceof VolumeSource)) {
+      return pipeline;
+    }
+    for (ConfigSource other : sources) {
+      if (other instanceof ConfigMapSource api) {
+        return change -> {
+          api.volumeChanged(change);
+          pipeline.changed(change);
+        };
+      }
+    }
+    return pipeline;
+  }
+
+  /** The app as {@code RELOADER_TARGET} says to reload it. */
+  static AppTarget target(ReloaderSettings settings) {
+    if (ReloaderSettings.HTTP_TARGET.equals(settings.target())) {
+      return new HttpTarget(settings);
+    }
+    return new SignalTarget(
+        settings,
         new SignalTrigger(
             settings,
             new ProcessTable(settings.procRoot()),
             SignalTrigger.Kill.posix(),
-            ProcessHandle.current().pid());
-    pipeline =
-        new ReloadPipeline(
-            settings, trigger, new ReloaderMetrics(registry), sources, Clock.systemUTC());
-    pipeline.start();
-    for (ConfigSource source : sources) {
-      source.start(pipeline);
-      started.add(source);
-    }
+            ProcessHandle.current().pid()));
   }
 
   /** Why config may be stale, if it may: a source's problem or a target missing too long. */

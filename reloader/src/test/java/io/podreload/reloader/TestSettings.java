@@ -33,7 +33,11 @@ public final class TestSettings {
         procRoot,
         list(o.getOrDefault("reloader.secret-dirs", "/run/app/secrets")).stream()
             .map(Path::of)
-            .toList());
+            .toList(),
+        o.getOrDefault("reloader.target", "signal"),
+        o.getOrDefault("reloader.target-url", ""),
+        o.getOrDefault("reloader.target-method", "POST"),
+        millis(o, "reloader.target-timeout", 5_000));
   }
 
   private static List<String> list(String value) {

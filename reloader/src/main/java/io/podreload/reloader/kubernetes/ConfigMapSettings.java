@@ -23,6 +23,9 @@ import java.time.Duration;
  *     this makes {@code /health} fail
  * @param startTimeout {@code RELOADER_CONFIGMAP_START_TIMEOUT}: how long start-up retries the first
  *     list before giving up
+ * @param volumeDir {@code RELOADER_CONFIGMAP_VOLUME_DIR}: where the same ConfigMap is mounted as a
+ *     volume; its newer content is rendered when the watch has been failing for longer than
+ *     degraded-after
  */
 @ConfigurationProperties("reloader.configmap")
 public record ConfigMapSettings(
@@ -36,4 +39,5 @@ public record ConfigMapSettings(
     @Bindable(defaultValue = "60s") Duration degradedAfter,
     @Bindable(defaultValue = "30s") Duration startTimeout,
     @Nullable String podName,
-    @Nullable String podNamespace) {}
+    @Nullable String podNamespace,
+    @Bindable(defaultValue = "/etc/app/config") Path volumeDir) {}

@@ -12,8 +12,8 @@ import io.kubernetes.client.openapi.models.V1ObjectReference;
 import io.kubernetes.client.openapi.models.V1Status;
 import io.kubernetes.client.util.Watch;
 import io.micronaut.context.BeanProvider;
+import io.podreload.common.Backoff;
 import io.podreload.common.DirSnapshot;
-import io.podreload.common.FailureClock;
 import io.podreload.common.Heartbeat;
 import io.podreload.common.KubeletVolume;
 import io.podreload.common.PrometheusRegistry;
@@ -21,6 +21,7 @@ import io.podreload.reloader.source.ConfigSource;
 import io.podreload.reloader.source.ReloadOutcome;
 import io.podreload.reloader.source.SnapshotListener;
 import io.podreload.reloader.source.SourceChange;
+import io.podreload.reloader.source.SourceLoop;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +54,9 @@ public final class ConfigMapSource implements ConfigSource {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigMapSource.class);
   private static final Duration FIRST_BACKOFF = Duration.ofMillis(200);
 
+  /** The revision of content rendered from the volume's copy while the watch failed. */
+  static final String VOLUME_COPY = "from the volume";
+
   private final ConfigMapSettings settings;
   private final BeanProvider<ApiClient> clients;
   private final PrometheusRegistry registry;
@@ -61,16 +64,14 @@ public final class ConfigMapSource implements ConfigSource {
   private ApiClient client;
   private CoreV1Api api;
   private String namespace;
-  private SnapshotListener listener;
-  private Thread thread;
+  private volatile SnapshotListener listener;
   private PrometheusRegistry.Histogram propagationLag;
   private String resourceVersion = "";
-  private String renderedHash;
+  private volatile String renderedHash;
   private final java.util.Set<String> skippedKeys =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
-  private final FailureClock failures;
-  private final Heartbeat heartbeat;
+  private final SourceLoop loop;
 
   /** Events are posted here, off the reconcile thread; a full queue drops the newest. */
   private final java.util.concurrent.ThreadPoolExecutor events =
@@ -97,12 +98,13 @@ public final class ConfigMapSource implements ConfigSource {
     this.settings = settings;
     this.clients = clients;
     this.registry = registry;
-    this.failures = new FailureClock(settings.degradedAfter(), java.time.Clock.systemUTC());
     // A watch is silent for at most its timeout (and the read timeout's margin), then reconnects.
-    this.heartbeat =
-        new Heartbeat(
+    this.loop =
+        new SourceLoop(
             "configmap-watch",
             settings.watchTimeout().plus(settings.backoffMax()).plusSeconds(90),
+            backoff(),
+            settings.degradedAfter(),
             java.time.Clock.systemUTC());
     events.allowCoreThreadTimeOut(true);
   }
@@ -139,7 +141,7 @@ public final class ConfigMapSource implements ConfigSource {
         client.getBasePath(),
         settings.renderDir());
     Instant deadline = Instant.now().plus(settings.startTimeout());
-    Duration backoff = FIRST_BACKOFF;
+    Backoff backoff = backoff();
     while (true) {
       try {
         list();
@@ -150,19 +152,19 @@ public final class ConfigMapSource implements ConfigSource {
           throw new IllegalStateException("the ConfigMap source cannot start: " + message);
         }
         LOG.warn("{}; retrying", message);
-        Thread.sleep(jittered(backoff).toMillis());
-        backoff = min(backoff.multipliedBy(2), settings.backoffMax());
+        Thread.sleep(backoff.next().toMillis());
       }
     }
-    thread = new Thread(this::watchLoop, "configmap-watch");
-    thread.setDaemon(true);
-    thread.start();
+    loop.start(this::watchRound);
+  }
+
+  private Backoff backoff() {
+    return new Backoff(FIRST_BACKOFF, max(FIRST_BACKOFF, settings.backoffMax()));
   }
 
   @Override
   public Optional<String> problem() {
-    return failures
-        .problem()
+    return loop.problem()
         .map(
             p ->
                 "the watch of ConfigMap "
@@ -176,7 +178,7 @@ public final class ConfigMapSource implements ConfigSource {
 
   @Override
   public List<Heartbeat> heartbeats() {
-    return List.of(heartbeat);
+    return List.of(loop.heartbeat());
   }
 
   @Override
@@ -213,9 +215,7 @@ public final class ConfigMapSource implements ConfigSource {
   public void close() {
     closed = true;
     events.shutdownNow();
-    if (thread != null) {
-      thread.interrupt();
-    }
+    loop.close();
   }
 
   private void list() throws ApiException {
@@ -236,56 +236,39 @@ public final class ConfigMapSource implements ConfigSource {
     }
   }
 
-  private void watchLoop() {
+  /**
+   * One round of the watch thread: a watch until it ends, and the wait before the next one (none
+   * after a watch that worked; the backoff after a failure).
+   */
+  private Duration watchRound() {
     try {
-      watchLoopUntilClosed();
-    } finally {
-      heartbeat.dead(closed ? "closed" : "ended");
-    }
-  }
-
-  private void watchLoopUntilClosed() {
-    Duration backoff = FIRST_BACKOFF;
-    while (!closed) {
-      heartbeat.beat();
-      try {
-        if (watchOnce()) {
-          backoff = FIRST_BACKOFF; // a watch that ended normally (its timeout): renew at once
-          continue;
-        }
-        failed("flapping", "the watch ended at once, without an event; reconnecting");
-      } catch (Error e) {
-        // Never die unseen; only the type: a message may quote content.
-        failed("error", "the watch failed unexpectedly: " + e.getClass().getName());
-      } catch (ApiException e) {
-        if (e.getCode() == 410) {
-          relist();
-          continue;
-        }
-        failed("api_" + e.getCode(), describe(e, "watch"));
-      } catch (RuntimeException e) {
-        if (closed) {
-          return;
-        }
-        Throwable cause = e.getCause() != null ? e.getCause() : e;
-        String reason = cause instanceof java.net.SocketTimeoutException ? "stalled" : "connection";
-        failed(reason, "the watch failed: " + cause);
-      } catch (IOException e) {
-        failed("connection", "the watch failed: " + e);
+      if (watchOnce()) {
+        return Duration.ZERO; // a watch that ended normally (its timeout): renew at once
       }
+      failed("flapping", "the watch ended at once, without an event; reconnecting");
+    } catch (Error e) {
+      // Never die unseen; only the type: a message may quote content.
+      failed("error", "the watch failed unexpectedly: " + e.getClass().getName());
+    } catch (ApiException e) {
+      if (e.getCode() == 410) {
+        relist();
+        return Duration.ZERO;
+      }
+      failed("api_" + e.getCode(), describe(e, "watch"));
+    } catch (RuntimeException e) {
       if (closed) {
-        return;
+        return Duration.ZERO;
       }
-      registry
-          .counter("reloader_api_watch_restarts", "Watches opened again after they ended")
-          .increment();
-      try {
-        Thread.sleep(jittered(backoff).toMillis());
-      } catch (InterruptedException e) {
-        return;
-      }
-      backoff = min(backoff.multipliedBy(2), settings.backoffMax());
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      String reason = cause instanceof java.net.SocketTimeoutException ? "stalled" : "connection";
+      failed(reason, "the watch failed: " + cause);
+    } catch (IOException e) {
+      failed("connection", "the watch failed: " + e);
     }
+    registry
+        .counter("reloader_api_watch_restarts", "Watches opened again after they ended")
+        .increment();
+    return loop.retryWait();
   }
 
   /**
@@ -311,7 +294,7 @@ public final class ConfigMapSource implements ConfigSource {
         Watch.createWatch(
             client, call, new TypeToken<Watch.Response<V1ConfigMap>>() {}.getType())) {
       for (Watch.Response<V1ConfigMap> event : watch) {
-        heartbeat.beat();
+        loop.heartbeat().beat();
         if (closed) {
           return true;
         }
@@ -392,15 +375,7 @@ public final class ConfigMapSource implements ConfigSource {
       }
     }
     try {
-      KubeletVolume.write(
-          settings.renderDir(), files, PosixFilePermissions.fromString("rw-r--r--"));
-      DirSnapshot snapshot = KubeletVolume.read(settings.renderDir());
-      if (snapshot.hash().equals(renderedHash)) {
-        return true; // e.g. a label changed: nothing for the app
-      }
-      renderedHash = snapshot.hash();
-      listener.changed(
-          new SourceChange(NAME, snapshot, seenAt, configMap.getMetadata().getResourceVersion()));
+      write(files, seenAt, configMap.getMetadata().getResourceVersion());
       return true;
     } catch (IOException | RuntimeException e) {
       failed(
@@ -414,26 +389,68 @@ public final class ConfigMapSource implements ConfigSource {
     }
   }
 
+  /**
+   * The volume's copy of the same ConfigMap ({@code RELOADER_CONFIGMAP_VOLUME_DIR}) has new
+   * content. The render dir comes after the volume in the app's dirs, so the API's copy wins; while
+   * the watch works it is the newer copy. Once the watch has been failing for longer than
+   * degraded-after, the volume's is: it is rendered into the render dir too, so that it reaches the
+   * app instead of the stale API copy. The next update the watch delivers is rendered over it.
+   */
+  public void volumeChanged(SourceChange change) {
+    DirSnapshot volume = change.snapshot();
+    if (listener == null
+        || !volume.present()
+        || !volume.key().equals(DirSnapshot.keyOf(settings.volumeDir()))
+        || !loop.degraded()) {
+      return;
+    }
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    volume.files().forEach(f -> files.put(f.name(), f.content()));
+    try {
+      if (write(files, change.seenAt(), VOLUME_COPY)) {
+        LOG.warn(
+            "the watch of ConfigMap {}/{} has been failing for longer than {} s: the newer content"
+                + " of {} is rendered into {} so that it reaches the app",
+            namespace,
+            settings.name(),
+            settings.degradedAfter().toSeconds(),
+            settings.volumeDir(),
+            settings.renderDir());
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn(
+          "cannot render the volume's content into {}: {}", settings.renderDir(), e.toString());
+    }
+  }
+
+  /**
+   * Writes the render dir and reports its new content; one writer at a time (the watch, or the
+   * volume's thread through {@link #volumeChanged}).
+   *
+   * @return whether the content changed
+   */
+  private synchronized boolean write(Map<String, byte[]> files, Instant seenAt, String revision)
+      throws IOException {
+    KubeletVolume.write(settings.renderDir(), files, PosixFilePermissions.fromString("rw-r--r--"));
+    DirSnapshot snapshot = KubeletVolume.read(settings.renderDir());
+    if (snapshot.hash().equals(renderedHash)) {
+      return false; // e.g. a label changed: nothing for the app
+    }
+    renderedHash = snapshot.hash();
+    listener.changed(new SourceChange(NAME, snapshot, seenAt, revision));
+    return true;
+  }
+
   private void failed(String reason, String message) {
     registry
         .counter(
             "reloader_api_watch_errors", "Failed lists and watches, by reason", "reason", reason)
         .increment();
-    if (failures.failed(message)) {
-      LOG.warn(message);
-    }
+    loop.failed(message);
   }
 
   private void recovered() {
-    failures
-        .succeeded()
-        .ifPresent(
-            d ->
-                LOG.info(
-                    "the watch of ConfigMap {}/{} works again after {} s",
-                    namespace,
-                    settings.name(),
-                    d.toSeconds()));
+    loop.succeeded();
   }
 
   private void postEvent(String reason, String type, String message) {
@@ -521,12 +538,7 @@ public final class ConfigMapSource implements ConfigSource {
     return "the API server answered " + e.getCode() + " to " + verb + ": " + e.getMessage();
   }
 
-  private static Duration jittered(Duration base) {
-    return Duration.ofMillis(
-        (long) (base.toMillis() * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble())));
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 }

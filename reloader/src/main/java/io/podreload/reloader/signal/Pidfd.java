@@ -45,6 +45,21 @@ final class Pidfd {
     }
   }
 
+  /** Opens a pidfd on pid: the fd, or minus the errno. */
+  long open(long pid) {
+    long fd = libc.syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0);
+    return fd >= 0 ? fd : -runtime.getLastError();
+  }
+
+  /** Signals the process a pidfd pins: 0, or the errno (ESRCH once it has exited). */
+  int send(long fd, int signal) {
+    return libc.syscall(SYS_PIDFD_SEND_SIGNAL, fd, signal, 0, 0) == 0 ? 0 : runtime.getLastError();
+  }
+
+  void close(long fd) {
+    libc.close((int) fd);
+  }
+
   /** Opens a pidfd on pid, checks {@code same}, and signals through the pidfd. */
   int killIfSame(long pid, int signal, BooleanSupplier same, SignalTrigger.Kill fallback) {
     long fd = libc.syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0);

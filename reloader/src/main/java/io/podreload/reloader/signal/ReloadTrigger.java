@@ -4,8 +4,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Asks the app to reload. One method, so that another way (an HTTP endpoint) can take the place of
- * a signal without the pipeline knowing.
+ * How the signal target ({@code io.podreload.reloader.target.SignalTarget}) reaches the app's
+ * process: {@link SignalTrigger} in production, a stand-in in tests. Another way to reload (an HTTP
+ * endpoint) is another {@code AppTarget}, not another trigger.
  */
 public interface ReloadTrigger {
 
@@ -26,6 +27,9 @@ public interface ReloadTrigger {
   default List<Long> trigger(Acknowledged acknowledged) throws TriggerException {
     return trigger();
   }
+
+  /** Checks again, off the signal's path, what a trigger keeps between signals (idle ticks). */
+  default void recheck() {}
 
   /** The process that wrote the status file: its pid and when it started (from /proc). */
   record Acknowledged(long pid, Instant startedAt) {}

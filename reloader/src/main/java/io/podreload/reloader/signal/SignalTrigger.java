@@ -37,6 +37,15 @@ public final class SignalTrigger implements ReloadTrigger {
   private volatile List<Process> known = List.of();
   private volatile long knownAt;
 
+  /**
+   * The acknowledged process once it has been signalled after every check: pinned by a pidfd, so
+   * the next signals go straight through it, with no /proc read on their path. Its SigCgt and
+   * command line are checked again off the path ({@link #recheck()}). Reconcile thread only.
+   */
+  private Verified verified;
+
+  private record Verified(Acknowledged process, long pin) {}
+
   /** kill(2), behind an interface so that the process table can be a test tree. */
   @FunctionalInterface
   public interface Kill {
@@ -54,6 +63,21 @@ public final class SignalTrigger implements ReloadTrigger {
 
     /** killIfSame's answer when the process at that pid is not the one acknowledged. */
     int NOT_THE_SAME = -1;
+
+    /**
+     * Pins {@code pid}: a handle that signals exactly that process, never one that reuses its pid
+     * (a pidfd); negative where the kernel has none.
+     */
+    default long pin(long pid) {
+      return -1;
+    }
+
+    /** Sends {@code signal} through a pin: 0, or the errno (ESRCH once the process exited). */
+    default int sendPinned(long pin, int signal) {
+      return Errno.ESRCH.intValue();
+    }
+
+    default void unpin(long pin) {}
 
     /**
      * kill(2) through jnr-posix. Binding the native library takes a few hundred milliseconds, so it
@@ -78,6 +102,21 @@ public final class SignalTrigger implements ReloadTrigger {
             throw new IllegalStateException("cannot bind kill(2) through jnr-posix", e.getCause());
           }
           return posix.kill((int) pid, signal) == 0 ? 0 : posix.errno();
+        }
+
+        @Override
+        public long pin(long pid) {
+          return pidfd == null ? -1 : pidfd.open(pid);
+        }
+
+        @Override
+        public int sendPinned(long pin, int signal) {
+          return pidfd.send(pin, signal);
+        }
+
+        @Override
+        public void unpin(long pin) {
+          pidfd.close(pin);
         }
 
         @Override
@@ -147,6 +186,16 @@ public final class SignalTrigger implements ReloadTrigger {
                   + " matches but has not acknowledged a load in the status file yet");
     }
     long pid = acknowledged.pid();
+    if (verified != null && verified.process().equals(acknowledged) && !dryRun) {
+      int errno = kill.sendPinned(verified.pin(), signal);
+      if (errno == 0) {
+        return List.of(pid);
+      }
+      unpin(); // gone, or something else: every check again, from the start
+      if (errno == Errno.ESRCH.intValue()) {
+        throw new TriggerException(Reason.NO_TARGET, "pid " + pid + " exited (ESRCH)");
+      }
+    }
     String cmdline = processes.cmdline(pid).orElse(null);
     if (cmdline == null || !target.matcher(cmdline).find()) {
       throw new TriggerException(
@@ -157,7 +206,50 @@ public final class SignalTrigger implements ReloadTrigger {
               + " RELOADER_TARGET_CMDLINE; waiting for the app to acknowledge again");
     }
     send(new Process(pid, cmdline), () -> sameProcess(acknowledged));
+    pin(acknowledged);
     return List.of(pid);
+  }
+
+  /** Keeps a pin on a process that passed every check, checked again once pinned. */
+  private void pin(Acknowledged acknowledged) {
+    if (dryRun || (verified != null && verified.process().equals(acknowledged))) {
+      return;
+    }
+    unpin();
+    long pin = kill.pin(acknowledged.pid());
+    if (pin < 0) {
+      return;
+    }
+    if (sameProcess(acknowledged)) {
+      verified = new Verified(acknowledged, pin);
+    } else {
+      kill.unpin(pin);
+    }
+  }
+
+  private void unpin() {
+    if (verified != null) {
+      kill.unpin(verified.pin());
+      verified = null;
+    }
+  }
+
+  /**
+   * Off the signal's path (an idle tick): the pinned process must still catch the signal and match
+   * the command line, or it is signalled again only after every check.
+   */
+  @Override
+  public void recheck() {
+    if (verified == null) {
+      return;
+    }
+    long pid = verified.process().pid();
+    boolean stillOk =
+        processes.catches(pid, signal).orElse(false)
+            && processes.cmdline(pid).map(c -> target.matcher(c).find()).orElse(false);
+    if (!stillOk) {
+      unpin();
+    }
   }
 
   /** The process now at the pid is the one that acknowledged: same start time, still matching. */

@@ -5,13 +5,13 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
 import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 
+import io.podreload.common.Backoff;
 import io.podreload.common.DirSnapshot;
 import io.podreload.common.Heartbeat;
 import io.podreload.common.KubeletVolume;
 import io.podreload.reloader.ReloaderSettings;
 import jakarta.inject.Singleton;
 import java.io.IOException;
-import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +19,7 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -50,11 +51,9 @@ public final class VolumeSource implements ConfigSource {
 
   private SnapshotListener listener;
   private WatchService watcher;
-  private Thread thread;
-  private final Heartbeat heartbeat;
-  private static final String WATCH_FAILED = "the volume watch failed: ";
+  private final SourceLoop loop;
+  private Instant nextRehash;
   private volatile String problem;
-  private volatile boolean closed;
 
   public VolumeSource(ReloaderSettings settings) {
     this(settings, Clock.systemUTC());
@@ -63,9 +62,15 @@ public final class VolumeSource implements ConfigSource {
   VolumeSource(ReloaderSettings settings, Clock clock) {
     this.settings = settings;
     this.clock = clock;
-    // It wakes at least every re-hash interval.
-    this.heartbeat =
-        new Heartbeat("volume-watch", settings.rehashInterval().multipliedBy(6), clock);
+    // It wakes at least every re-hash interval. A failed watch is a problem at once: the next
+    // round re-reads every dir, and until one works only the re-hash timer would see a change.
+    this.loop =
+        new SourceLoop(
+            "volume-watch",
+            settings.rehashInterval().multipliedBy(6),
+            new Backoff(Duration.ofMillis(250), Duration.ofSeconds(5)),
+            Duration.ZERO,
+            clock);
   }
 
   @Override
@@ -81,9 +86,8 @@ public final class VolumeSource implements ConfigSource {
       register(dir);
       rehash(dir, clock.instant(), true);
     }
-    thread = new Thread(this::watch, "volume-watch");
-    thread.setDaemon(true);
-    thread.start();
+    nextRehash = clock.instant().plus(settings.rehashInterval());
+    loop.start(this::watchRound);
     LOG.info(
         "watching {} (the ..data swap at once, plain edits after {} ms quiet, re-hash every {} s)",
         dirs(),
@@ -93,12 +97,12 @@ public final class VolumeSource implements ConfigSource {
 
   @Override
   public Optional<String> problem() {
-    return Optional.ofNullable(problem);
+    return Optional.ofNullable(problem).or(loop::problem);
   }
 
   @Override
   public void close() {
-    closed = true;
+    loop.close();
     try {
       if (watcher != null) {
         watcher.close();
@@ -112,36 +116,21 @@ public final class VolumeSource implements ConfigSource {
     return settings.volumeDirs();
   }
 
-  private void watch() {
-    Instant nextRehash = clock.instant().plus(settings.rehashInterval());
+  /** One round of the watch thread; after a failure, every dir is re-hashed next time. */
+  private Duration watchRound() throws InterruptedException {
     try {
-      while (!closed) {
-        heartbeat.beat();
-        try {
-          nextRehash = watchOnce(nextRehash);
-          if (problem != null && problem.startsWith(WATCH_FAILED)) {
-            problem = null;
-          }
-        } catch (RuntimeException | Error e) {
-          // Never die unseen: report, wait, and watch on (every dir is re-hashed next time).
-          if (problem == null) {
-            LOG.error("the volume watch failed, retrying: {}", e.getClass().getName(), e);
-          }
-          problem = WATCH_FAILED + e.getClass().getName() + "; retrying";
-          Thread.sleep(1000);
-          nextRehash = clock.instant();
-        }
-      }
-    } catch (ClosedWatchServiceException | InterruptedException e) {
-      // closed
-    } finally {
-      heartbeat.dead(closed ? "closed" : "ended");
+      nextRehash = watchOnce(nextRehash);
+    } catch (RuntimeException | Error e) {
+      nextRehash = clock.instant();
+      throw e;
     }
+    loop.succeeded();
+    return Duration.ZERO;
   }
 
   @Override
   public List<Heartbeat> heartbeats() {
-    return List.of(heartbeat);
+    return List.of(loop.heartbeat());
   }
 
   /** One wait for an event or a timer, and what it calls for; returns the next re-hash time. */

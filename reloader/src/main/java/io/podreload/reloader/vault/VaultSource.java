@@ -1,7 +1,9 @@
 package io.podreload.reloader.vault;
 
+import io.podreload.common.Backoff;
 import io.podreload.common.ConfigFile;
 import io.podreload.common.DirSnapshot;
+import io.podreload.common.FailureClock;
 import io.podreload.common.Heartbeat;
 import io.podreload.common.KubeletVolume;
 import io.podreload.common.PrometheusRegistry;
@@ -56,7 +58,7 @@ public final class VaultSource implements ConfigSource {
 
   private final VaultSettings settings;
   private final PrometheusRegistry registry;
-  private final Clock clock = Clock.systemUTC();
+  private final Clock clock;
   private final Heartbeat heartbeat;
 
   private ScheduledExecutorService executor;
@@ -68,18 +70,32 @@ public final class VaultSource implements ConfigSource {
   private ScheduledFuture<?> renewal;
   private int renderedVersion = -1;
   private String renderedHash;
-  private Duration backoff;
+  private final Backoff backoff;
 
   // Read by problem() from the health endpoint's thread.
-  private volatile Instant failingSince;
+  private final FailureClock failures;
   private volatile VaultFailure lastFailure;
   private volatile String servedRevision = "none";
   private volatile boolean closed;
 
   @Inject
   public VaultSource(VaultSettings settings, PrometheusRegistry registry) {
+    this(settings, registry, Clock.systemUTC());
+  }
+
+  VaultSource(VaultSettings settings, PrometheusRegistry registry, Clock clock) {
     this.settings = settings;
     this.registry = registry;
+    this.clock = clock;
+    this.failures = new FailureClock(settings.degradedAfter(), clock);
+    // From one second (or the poll interval, if shorter) up to backoff-max, jittered.
+    Duration first =
+        settings.pollInterval().compareTo(Duration.ofSeconds(1)) < 0
+            ? settings.pollInterval()
+            : Duration.ofSeconds(1);
+    this.backoff =
+        new Backoff(
+            first, settings.backoffMax().compareTo(first) < 0 ? first : settings.backoffMax());
     // A poll runs every poll interval (jittered), or after a backoff while Vault fails.
     this.heartbeat =
         new Heartbeat(
@@ -160,25 +176,19 @@ public final class VaultSource implements ConfigSource {
 
   @Override
   public Optional<String> problem() {
-    Instant since = failingSince;
     VaultFailure failure = lastFailure;
-    if (closed || since == null || failure == null) {
+    if (closed || failure == null) {
       return Optional.empty();
     }
-    Duration failing = Duration.between(since, clock.instant());
-    if (failing.compareTo(settings.degradedAfter()) < 0) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        "Vault has failed for "
-            + failing.toSeconds()
-            + "s ("
-            + failure.reason().label()
-            + ": "
-            + failure.getMessage()
-            + "); the app keeps the secret version "
-            + servedRevision
-            + " rendered before");
+    return failures
+        .problem()
+        .map(
+            p ->
+                "Vault is "
+                    + p
+                    + "; the app keeps the secret version "
+                    + servedRevision
+                    + " rendered before");
   }
 
   @Override
@@ -433,39 +443,24 @@ public final class VaultSource implements ConfigSource {
     }
     metrics.error(failure.reason());
     lastFailure = failure;
-    if (failingSince == null) {
-      failingSince = clock.instant();
+    if (failures.failed(failure.reason().label() + ": " + failure.getMessage())) {
+      LOG.warn(
+          "Vault source: {}; the rendered secret (version {}) stays in place",
+          failure.getMessage(),
+          servedRevision);
     }
-    LOG.warn(
-        "Vault source: {}; the rendered secret (version {}) stays in place",
-        failure.getMessage(),
-        servedRevision);
   }
 
   private void recovered() {
-    if (failingSince != null) {
-      LOG.info(
-          "Vault source recovered after {}s of failures",
-          Duration.between(failingSince, clock.instant()).toSeconds());
-    }
-    failingSince = null;
+    failures
+        .succeeded()
+        .ifPresent(d -> LOG.info("Vault source recovered after {}s of failures", d.toSeconds()));
     lastFailure = null;
-    backoff = null;
+    backoff.reset();
   }
 
-  /** Exponential from one second (or the poll interval, if shorter) up to backoff-max. */
   private Duration nextBackoff() {
-    Duration first =
-        settings.pollInterval().compareTo(Duration.ofSeconds(1)) < 0
-            ? settings.pollInterval()
-            : Duration.ofSeconds(1);
-    backoff = backoff == null ? first : backoff.multipliedBy(2);
-    if (backoff.compareTo(settings.backoffMax()) > 0) {
-      backoff = settings.backoffMax();
-    }
-    // "Equal jitter": half fixed, half random, so that many pods do not retry in step.
-    long half = Math.max(1, backoff.toMillis() / 2);
-    return Duration.ofMillis(half + ThreadLocalRandom.current().nextLong(half + 1));
+    return backoff.next();
   }
 
   /** The duration give or take 10%. */

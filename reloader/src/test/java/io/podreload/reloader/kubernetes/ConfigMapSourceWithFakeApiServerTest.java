@@ -72,7 +72,8 @@ class ConfigMapSourceWithFakeApiServerTest {
                 degradedAfter,
                 Duration.ofSeconds(2),
                 podName,
-                null),
+                null,
+                tmp.resolve("volume")),
             () -> client,
             registry);
     source.start(changes::add);
@@ -85,6 +86,52 @@ class ConfigMapSourceWithFakeApiServerTest {
 
   String rendered() throws Exception {
     return Files.readString(tmp.resolve("render/application.yml"));
+  }
+
+  /** The kubelet publishes new content in the volume dir; the volume source reports it. */
+  SourceChange volumeSwap(String greeting) throws Exception {
+    Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+    yml(greeting)
+        .forEach((k, v) -> files.put(k, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    KubeletVolume.write(
+        tmp.resolve("volume"),
+        files,
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    return new SourceChange(
+        "volume", KubeletVolume.read(tmp.resolve("volume")), java.time.Instant.now(), "");
+  }
+
+  @Test
+  void whileTheWatchWorksTheApiCopyWinsOverTheVolume() throws Exception {
+    api.put(NS, "app-config", yml("from the api"));
+    start("PT5M");
+    source.volumeChanged(volumeSwap("older, from the kubelet"));
+    assertThat(rendered()).contains("from the api");
+    assertThat(changes).hasSize(1);
+  }
+
+  @Test
+  void onceTheWatchHasFailedLongerThanDegradedAfterTheVolumesNewerContentReachesTheApp()
+      throws Exception {
+    api.put(NS, "app-config", yml("first"));
+    start("PT5M");
+    api.failWatches(true);
+    api.dropWatches();
+    await().atMost(WAIT).until(() -> source.problem().isPresent());
+    // The ConfigMap was edited; the watch does not see it, the kubelet publishes it in the volume.
+    api.put(NS, "app-config", yml("second"));
+    source.volumeChanged(volumeSwap("second"));
+    // The render dir comes after the volume in APP_CONFIG_DIRS: it must no longer hold "first".
+    assertThat(rendered()).contains("second");
+    SourceChange reported = changes.get(changes.size() - 1);
+    assertThat(reported.source()).isEqualTo("configmap");
+    assertThat(reported.revision()).isEqualTo(ConfigMapSource.VOLUME_COPY);
+    assertThat(reported.snapshot().hash())
+        .isEqualTo(KubeletVolume.read(tmp.resolve("render")).hash());
+    // Working again, the watch renders the API's content over it.
+    api.failWatches(false);
+    api.put(NS, "app-config", yml("third"));
+    await().atMost(WAIT).until(() -> rendered().contains("third"));
   }
 
   @Test

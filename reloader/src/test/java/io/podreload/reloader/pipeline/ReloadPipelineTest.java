@@ -8,6 +8,7 @@ import io.podreload.common.DirSnapshot;
 import io.podreload.common.PrometheusRegistry;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
+import io.podreload.reloader.ReloaderSettings;
 import io.podreload.reloader.TestSettings;
 import io.podreload.reloader.signal.ReloadTrigger;
 import io.podreload.reloader.signal.TriggerException;
@@ -15,6 +16,7 @@ import io.podreload.reloader.source.ConfigSource;
 import io.podreload.reloader.source.ReloadOutcome;
 import io.podreload.reloader.source.SnapshotListener;
 import io.podreload.reloader.source.SourceChange;
+import io.podreload.reloader.target.SignalTarget;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -114,18 +116,20 @@ class ReloadPipelineTest {
           @Override
           public void close() {}
         };
+    ReloaderSettings settings =
+        TestSettings.reloader(
+            Path.of("/proc"),
+            Map.of(
+                "reloader.status-file",
+                statusFile.toString(),
+                "reloader.confirm-timeout",
+                "2000",
+                "reloader.secret-dirs",
+                tmp.resolve("secrets").toString()));
     pipeline =
         new ReloadPipeline(
-            TestSettings.reloader(
-                Path.of("/proc"),
-                Map.of(
-                    "reloader.status-file",
-                    statusFile.toString(),
-                    "reloader.confirm-timeout",
-                    "2000",
-                    "reloader.secret-dirs",
-                    tmp.resolve("secrets").toString())),
-            app,
+            settings,
+            new SignalTarget(settings, app),
             new ReloaderMetrics(registry),
             List.of(source),
             Clock.systemUTC());
@@ -210,10 +214,12 @@ class ReloadPipelineTest {
   void changesDuringAnUnconfirmedReloadCoalesceIntoOneFollowUpAndTheLatestWins() throws Exception {
     writeStatus(change("a: 0\n").snapshot(), null);
     ackDelayMillis = 300;
+    long t0 = System.nanoTime();
     for (int i = 1; i <= 50; i++) {
       pipeline.changed(change("a: " + i + "\n"));
       Thread.sleep(10);
     }
+    long changingMillis = (System.nanoTime() - t0) / 1_000_000;
     String last = dirContent.get().hash();
     await()
         .atMost(Duration.ofSeconds(30))
@@ -225,7 +231,9 @@ class ReloadPipelineTest {
                         .sources()
                         .get(dir.toAbsolutePath().toString())));
     await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") >= 1);
-    assertThat(triggers.get()).isBetween(1, 4);
+    // one reload per answer the app takes ackDelayMillis to give, plus the follow-up: never one
+    // per change (50); the bound follows how long the changes took on a loaded machine
+    assertThat(triggers.get()).isBetween(1, 2 + (int) (changingMillis / ackDelayMillis));
   }
 
   @Test

@@ -7,18 +7,18 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /** A clock that moves only when the test moves it. */
-final class ManualClock extends Clock {
+public final class ManualClock extends Clock {
   private volatile Instant now;
 
-  ManualClock(Instant start) {
+  public ManualClock(Instant start) {
     this.now = start;
   }
 
-  void advance(Duration by) {
+  public void advance(Duration by) {
     now = now.plus(by);
   }
 
-  void set(Instant at) {
+  public void set(Instant at) {
     now = at;
   }
 
