@@ -393,6 +393,24 @@ final class FileFollower implements AutoCloseable {
         if (bufEnd > bufStart) {
           emitRest(batch);
         }
+        // A copy shorter than what was read holds nothing unread: the lines written between
+        // copytruncate's copy and its truncation were read from the file itself.
+        // It is known by the same first line (its first bytes may be fewer than a fingerprint).
+        if (sourceKeyFinal) {
+          for (Path sibling : siblings()) {
+            long[] devIno = FileIdentity.devIno(sibling);
+            try (FileChannel ch = FileChannel.open(sibling, StandardOpenOption.READ)) {
+              if (devIno != null
+                  && ch.size() <= readPosition()
+                  && sourceKey.equals(
+                      FileIdentity.lineIdPrefix(identity.dev(), identity.ino(), ch, true))) {
+                addEarlier(FileIdentity.of(devIno, ch));
+              }
+            } catch (NoSuchFileException e) {
+              // gone: nothing to read from it anyway
+            }
+          }
+        }
         // Files rotated away since that are older than it (written after the truncation, then
         // copied) hold older lines than what it holds now: they come first, then it.
         if (!openFirstOf(rotatedBeforeTheOpenFile(), source)) {
@@ -461,6 +479,18 @@ final class FileFollower implements AutoCloseable {
     try {
       ch = FileChannel.open(copy.path, StandardOpenOption.READ);
     } catch (NoSuchFileException e) {
+      return false;
+    }
+    String copyLine = FileIdentity.lineIdPrefix(0, 0, ch, true);
+    if (copyLine != null
+        && ch.size() <= channel.size()
+        && copyLine.equals(FileIdentity.lineIdPrefix(0, 0, channel, true))) {
+      // copied, not truncated (yet): the file holds the copy's lines, and it is read instead
+      long[] copyDevIno = FileIdentity.devIno(copy.path);
+      if (copyDevIno != null) {
+        addEarlier(FileIdentity.of(copyDevIno, ch));
+      }
+      ch.close();
       return false;
     }
     metrics.truncations.increment();
