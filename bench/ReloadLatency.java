@@ -11,7 +11,9 @@ import jnr.posix.POSIXFactory;
  * served. Prints one microsecond figure per reload, one per line.
  *
  * <p>Usage (via bench/lib.sh): bench_java reloader/target/reloader.jar ReloadLatency PORT PID CONFIG_DIR
- * RELOADS KEYS (jnr-posix comes from the reloader's jar: the same kill the reloader sends).
+ * RELOADS KEYS [BYTES] (jnr-posix comes from the reloader's jar: the same kill the reloader sends).
+ * BYTES pads the values so that the file is about that large: real values are longer than
+ * {@code value-1-2}.
  */
 public class ReloadLatency {
   public static void main(String[] args) throws Exception {
@@ -20,6 +22,10 @@ public class ReloadLatency {
     Path dir = Path.of(args[2]);
     int reloads = Integer.parseInt(args[3]);
     int keys = Integer.parseInt(args[4]);
+    int bytes = args.length > 5 ? Integer.parseInt(args[5]) : 0;
+    // "  key1234: value-1234-56\n" is about 24 bytes; the rest of each line's share is padding
+    int pad = Math.max(0, Math.min(128, bytes / keys - 25));
+    String padding = "-" + "0123456789abcdef".repeat(8).substring(0, pad);
     var posix = POSIXFactory.getNativePOSIX();
     GreetingProbe probe = new GreetingProbe(port);
     long[] micros = new long[reloads];
@@ -27,7 +33,8 @@ public class ReloadLatency {
       String greeting = "bench " + i + " " + System.nanoTime();
       StringBuilder yaml = new StringBuilder("app:\n  greeting: \"" + greeting + "\"\nbench:\n");
       for (int k = 1; k < keys; k++) {
-        yaml.append("  key").append(k).append(": value-").append(k).append('-').append(i).append('\n');
+        yaml.append("  key").append(k).append(": value-").append(k).append('-').append(i);
+        yaml.append(bytes > 0 ? padding : "").append('\n');
       }
       Path tmp = dir.resolve(".bench.tmp");
       Files.writeString(tmp, yaml, StandardCharsets.UTF_8);

@@ -16,6 +16,7 @@ WARMUP=${BENCH_WARMUP_RELOADS:-200}
 need_jars
 app_cmd="java @$BENCH_ROOT/app/jvm.options -jar ${BENCH_APP_JAR:-$BENCH_ROOT/app/target/app.jar}"
 BIG_KEYS=${BENCH_BIG_KEYS:-10000}
+BIG_BYTES=$(( ${BENCH_BIG_KIB:-400} * 1024 )) # the size of the issue's 10,000-key ConfigMap
 BIG_RELOADS=${BENCH_BIG_RELOADS:-30}
 need_tool wrk
 need_tool curl
@@ -62,8 +63,8 @@ mapfile -t lat < <(bench_java reloader/target/reloader.jar ReloadLatency "$port"
 p50=$(percentile 50 "${lat[@]}") p95=$(percentile 95 "${lat[@]}") max=$(percentile 100 "${lat[@]}")
 
 log "reload latency ($BIG_RELOADS reloads of a $BIG_KEYS-key config, after 10)"
-bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" 10 "$BIG_KEYS" > /dev/null
-mapfile -t big < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" "$BIG_RELOADS" "$BIG_KEYS")
+bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" 10 "$BIG_KEYS" "$BIG_BYTES" > /dev/null
+mapfile -t big < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" "$BIG_RELOADS" "$BIG_KEYS" "$BIG_BYTES")
 big_kib=$(( $(stat -c %s "$work/config/application.yml") / 1024 ))
 big_p50=$(percentile 50 "${big[@]}") big_max=$(percentile 100 "${big[@]}")
 big_rss=$(rss_mib "$pid")

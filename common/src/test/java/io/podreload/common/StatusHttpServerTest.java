@@ -202,4 +202,82 @@ class StatusHttpServerTest {
             () -> StatusHttpServer.start(server.port(), "TEST_PORT", Map.of()));
     assertTrue(e.getMessage().contains("set TEST_PORT to a free port"), e.getMessage());
   }
+
+  /** Sends {@code request} as raw bytes, a few at a time, and reads the whole answer. */
+  private String raw(String request, int chunk) throws Exception {
+    Socket s = connect();
+    s.setSoTimeout(5000);
+    OutputStream out = s.getOutputStream();
+    byte[] bytes = request.getBytes(StandardCharsets.US_ASCII);
+    for (int at = 0; at < bytes.length; at += chunk) {
+      out.write(bytes, at, Math.min(chunk, bytes.length - at));
+      out.flush();
+      Thread.sleep(2); // separate reads on the server's side
+    }
+    return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
+  void anAnswerLargerThanTheSocketsBuffersArrivesWhole() throws Exception {
+    String body = "x".repeat(8 * 1024 * 1024);
+    start(Map.of("/prometheus", () -> new Answer(200, "text/plain", body)));
+    Socket s = connect();
+    s.setSoTimeout(10_000);
+    s.getOutputStream().write("GET /prometheus HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+    InputStream in = s.getInputStream();
+    Thread.sleep(200); // the client reads late: the server's first write cannot take it all
+    String answer = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+    assertTrue(answer.startsWith("HTTP/1.1 200 OK\r\n"), answer.substring(0, 40));
+    assertTrue(answer.contains("Content-Length: " + body.length() + "\r\n"));
+    assertEquals(body.length(), answer.length() - answer.indexOf("\r\n\r\n") - 4);
+  }
+
+  @Test
+  void aRequestSentAByteAtATimeOrWithBareNewlinesIsAnswered() throws Exception {
+    start(Map.of("/health", () -> Answer.health(Health.healthy())));
+    String crlf = raw("GET /health?verbose=1 HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+    assertTrue(crlf.startsWith("HTTP/1.1 200 OK\r\n"), crlf);
+    assertTrue(crlf.endsWith("\r\n\r\n{\"status\":\"UP\"}\n"), crlf);
+    String lf = raw("GET /health HTTP/1.0\n\n", 3);
+    assertTrue(lf.startsWith("HTTP/1.1 200 OK\r\n"), lf);
+  }
+
+  @Test
+  void eachStatusCarriesItsReasonPhrase() throws Exception {
+    start(
+        Map.of(
+            "/health", () -> Answer.health(false, Map.of()),
+            "/boom",
+                () -> {
+                  throw new IllegalStateException("boom");
+                }));
+    assertTrue(
+        raw("GET /health HTTP/1.1\r\n\r\n", 64).startsWith("HTTP/1.1 503 Service Unavailable\r\n"));
+    assertTrue(
+        raw("GET /boom HTTP/1.1\r\n\r\n", 64).startsWith("HTTP/1.1 500 Internal Server Error\r\n"));
+    assertTrue(raw("GET /nope HTTP/1.1\r\n\r\n", 64).startsWith("HTTP/1.1 404 Not Found\r\n"));
+    assertTrue(
+        raw("POST /health HTTP/1.1\r\n\r\n", 64).startsWith("HTTP/1.1 405 Method Not Allowed\r\n"));
+    assertTrue(raw("GARBAGE\r\n\r\n", 64).startsWith("HTTP/1.1 400 Bad Request\r\n"));
+    assertTrue(raw("GET /health FTP/1.0\r\n\r\n", 64).startsWith("HTTP/1.1 400 Bad Request\r\n"));
+  }
+
+  @Test
+  void aHeadThatNeverEndsIsRefusedWith431() throws Exception {
+    start(Map.of("/health", () -> Answer.health(Health.healthy())));
+    Socket s = connect();
+    s.setSoTimeout(5000);
+    OutputStream out = s.getOutputStream();
+    out.write("GET /health HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+    String answer;
+    try {
+      for (int i = 0; i < 1024; i++) {
+        out.write(("X-Filler-" + i + ": " + "y".repeat(100) + "\r\n").getBytes());
+      }
+    } catch (java.io.IOException closedWhileSending) {
+      // the server answered and closed before the client finished: the answer is still there
+    }
+    answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    assertTrue(answer.startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer);
+  }
 }

@@ -6,6 +6,7 @@ import io.micronaut.management.endpoint.annotation.Read;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * {@code GET /config} on the management port: what is being served and how the last attempt went.
@@ -45,7 +46,7 @@ public final class ConfigEndpoint {
   }
 
   private Map<String, Object> masked(ConfigSet configSet) {
-    Map<String, Object> properties = new LinkedHashMap<>();
+    Map<String, Object> properties = new TreeMap<>(); // sorted by key, for people to read
     configSet
         .properties()
         .forEach(

@@ -9,23 +9,26 @@ import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Reads every config dir (following the kubelet's {@code ..data} links, consistently even while a
  * dir is being swapped), parses each file and merges them: later dirs override earlier ones. Within
  * one dir, a key set by two files is ambiguous and rejected.
+ *
+ * <p>A file whose bytes did not change since the last merge is not parsed again: a reload costs the
+ * parsing of what changed. Not thread-safe: one thread loads.
  */
 public final class ConfigLoader {
 
-  private static final Pattern LINE = Pattern.compile("( at line \\d+)");
-
   private final PodreloadSettings environment;
+
+  /** The files parsed by the last merge, by dir and name: their bytes and properties. */
+  private Map<Path, Map<String, Parsed>> parsed = Map.of();
 
   public ConfigLoader(PodreloadSettings environment) {
     this.environment = environment;
@@ -51,13 +54,22 @@ public final class ConfigLoader {
    *     never quotes content from a secret dir
    */
   public ConfigSet merge(List<DirSnapshot> snapshots) throws ConfigLoadException {
-    Map<String, Object> merged = new TreeMap<>();
+    Map<String, Object> merged = new LinkedHashMap<>();
     Map<String, Path> origins = new HashMap<>();
+    Map<Path, Map<String, Parsed>> parsedNow = new HashMap<>();
     for (DirSnapshot snapshot : snapshots) {
       Path dir = snapshot.dir();
       Map<String, String> fileOfKey = new HashMap<>();
+      Map<String, Parsed> parsedBefore = parsed.getOrDefault(dir, Map.of());
+      Map<String, Parsed> parsedInDir = parsedNow.computeIfAbsent(dir, d -> new HashMap<>());
       for (ConfigFile file : snapshot.files()) {
-        for (Map.Entry<String, Object> entry : parse(dir, file).entrySet()) {
+        Parsed same = parsedBefore.get(file.name());
+        Map<String, Object> properties =
+            same != null && Arrays.equals(same.content(), file.content())
+                ? same.properties()
+                : parse(dir, file);
+        parsedInDir.put(file.name(), new Parsed(file.content(), properties));
+        for (Map.Entry<String, Object> entry : properties.entrySet()) {
           String previous = fileOfKey.putIfAbsent(entry.getKey(), file.name());
           if (previous != null) {
             throw new ConfigLoadException(
@@ -73,6 +85,7 @@ public final class ConfigLoader {
         }
       }
     }
+    parsed = parsedNow; // only once the whole set merged: a rejected set leaves the cache as it was
     return new ConfigSet(snapshots, merged, origins, DirSnapshot.versionOf(snapshots));
   }
 
@@ -94,19 +107,14 @@ public final class ConfigLoader {
     try {
       return ConfigParser.parse(file);
     } catch (ConfigParseException e) {
-      if (environment.isSecret(dir)) {
-        // A parser message may quote the offending text; from a secret dir, keep only the place.
-        Matcher line = LINE.matcher(e.getMessage());
-        String where = line.find() ? line.group(1) : "";
-        throw new ConfigLoadException(
-            dir.resolve(file.name())
-                + ": cannot be parsed"
-                + where
-                + " (details withheld: secret)");
-      }
-      throw new ConfigLoadException(dir + "/" + e.getMessage());
+      // A parser message may quote the offending text; from a secret dir, keep only the place.
+      throw new ConfigLoadException(
+          dir + "/" + (environment.isSecret(dir) ? e.placeOnly() : e.getMessage()));
     }
   }
+
+  /** A file as last parsed: its bytes, and the properties they hold. */
+  private record Parsed(byte[] content, Map<String, Object> properties) {}
 
   /** A config set that cannot be loaded, with a message fit for a log line and the status file. */
   public static final class ConfigLoadException extends Exception {

@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.env.Environment;
-import io.micronaut.context.env.PropertySource;
 import io.micronaut.context.event.ApplicationEventPublisher;
 import io.micronaut.runtime.context.scope.refresh.RefreshEvent;
 import io.podreload.common.DirSnapshot;
@@ -21,9 +20,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +52,6 @@ public final class ConfigReloader {
   private final ConfigLoader loader;
   private final SettingsBinder binder;
   private final List<ConfigValidator> validators;
-  private final Environment environment;
   private final ApplicationEventPublisher<RefreshEvent> refreshPublisher;
   private final Counter applied;
   private final Counter rejected;
@@ -60,11 +61,27 @@ public final class ConfigReloader {
   private final AtomicReference<LastAttempt> lastAttempt = new AtomicReference<>();
   private final AtomicBoolean reloadPending = new AtomicBoolean();
   private final AtomicBoolean reloading = new AtomicBoolean();
+
+  /** When the oldest reload request not yet started came ({@link System#nanoTime()}); 0: none. */
+  private final AtomicLong requestedSince = new AtomicLong();
+
   private volatile boolean closed;
 
   // Touched only by the thread that loads (start-up, then the reload thread).
   private long attempts;
-  private PropertySource mountedSource;
+  private final ReloadStages stages;
+
+  /** Micronaut's view of the config: brought along after each swap, on its own thread. */
+  private final MountedEnvironment mountedEnvironment;
+
+  private final AtomicReference<ConfigSet> toFollow = new AtomicReference<>();
+  private final ExecutorService follower =
+      Executors.newSingleThreadExecutor(
+          task -> {
+            Thread thread = new Thread(task, "podreload-environment");
+            thread.setDaemon(true);
+            return thread;
+          });
   private volatile double lastDurationSeconds;
   private volatile String statusFileProblem;
 
@@ -79,7 +96,8 @@ public final class ConfigReloader {
     this.loader = new ConfigLoader(settings);
     this.binder = binder;
     this.validators = List.copyOf(validators);
-    this.environment = environment;
+    this.mountedEnvironment = new MountedEnvironment(environment);
+    this.stages = new ReloadStages(metrics);
     this.refreshPublisher = refreshPublisher;
     this.applied = metrics.counter("app.reloads", "result", ReloadStatus.APPLIED);
     this.rejected = metrics.counter("app.reloads", "result", ReloadStatus.REJECTED);
@@ -94,7 +112,7 @@ public final class ConfigReloader {
     // The handler first: a process that has written its first status catches SIGHUP, which is
     // what the reloader waits for before it signals a new pid (a JVM without this handler dies).
     Signal.handle(new Signal("HUP"), signal -> requestReload());
-    load();
+    load(System.nanoTime());
     LOG.info(
         "config dirs {} (secret: {}); reloads on SIGHUP; status file {}",
         settings.configDirs(),
@@ -131,13 +149,15 @@ public final class ConfigReloader {
    * leaves it one more reload to do and returns at once.
    */
   public void requestReload() {
+    requestedSince.compareAndSet(0, System.nanoTime());
     reloadPending.set(true);
     // The re-check after releasing: a request that came in between the last reload and the
     // release found the flag taken, and is served here.
     while (reloadPending.get() && !closed && reloading.compareAndSet(false, true)) {
       try {
         while (reloadPending.getAndSet(false) && !closed) {
-          load(); // a signal from now on queues one more reload
+          long since = requestedSince.getAndSet(0);
+          load(since == 0 ? System.nanoTime() : since); // a signal from now on queues one more
         }
       } finally {
         reloading.set(false);
@@ -149,40 +169,42 @@ public final class ConfigReloader {
   @PreDestroy
   synchronized void close() {
     closed = true;
+    follower.shutdownNow();
   }
 
-  private synchronized void load() {
+  private synchronized void load(long requestedAt) {
     long started = System.nanoTime();
+    stages.begin(requestedAt);
     attempts++;
     LOG.debug("load attempt {}: reading {}", attempts, settings.configDirs());
     List<DirSnapshot> snapshots = List.of();
     try {
       snapshots = loader.read();
-      long read = System.nanoTime();
+      stages.lap("read");
       ConfigSet candidate = loader.merge(snapshots);
-      long parsed = System.nanoTime();
-      Map<Class<?>, Object> bound = binder.bind(candidate.properties());
+      stages.lap("parse");
+      Map<Class<?>, Object> bound =
+          binder.bind(candidate.properties(), mountedEnvironment.otherSources());
+      stages.lap("bind");
       veto(new ConfigCandidate(candidate.properties(), bound));
-      long checked = System.nanoTime();
+      stages.lap("validate");
       ActiveConfig previous = swap(candidate, bound);
-      long swapped = System.nanoTime();
+      stages.lap("swap");
       applied.increment();
       finish(started, ReloadStatus.APPLIED, null, candidate.sources());
-      long acknowledged = System.nanoTime();
-      // After the acknowledgement: requests and the reloader see the new config without waiting
-      // for Micronaut to re-read its sources and rebuild @Refreshable beans.
-      syncEnvironment(previous, candidate);
-      if (LOG.isDebugEnabled()) {
-        LOG.debug(
-            "load attempt {}: read {} us, parse {} us, bind and check {} us, swap {} us, ack {} us,"
-                + " environment {} us",
-            attempts,
-            (read - started) / 1000,
-            (parsed - read) / 1000,
-            (checked - parsed) / 1000,
-            (swapped - checked) / 1000,
-            (acknowledged - swapped) / 1000,
-            (System.nanoTime() - acknowledged) / 1000);
+      stages.lap("ack");
+      if (previous == null) {
+        // The first config: Micronaut has it before the rest of the host's beans are created.
+        followEnvironment(candidate);
+      } else {
+        // Requests and the reloader see the new config without waiting for Micronaut to
+        // re-index its properties and rebuild @Refreshable beans, and nor does the next reload.
+        toFollow.set(candidate);
+        try {
+          follower.execute(this::followLatest);
+        } catch (RejectedExecutionException e) {
+          // shutting down: nothing follows any more
+        }
       }
     } catch (ConfigLoadException | InvalidConfigException | RuntimeException e) {
       reject(started, e.getMessage() == null ? e.toString() : e.getMessage(), snapshots);
@@ -192,6 +214,10 @@ public final class ConfigReloader {
       // jvm.options has -XX:+ExitOnOutOfMemoryError.)
       LOG.error("load attempt {} failed with {}", attempts, e.toString(), e);
       reject(started, "the config could not be loaded: " + e, snapshots);
+    }
+    stages.record();
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("load attempt {}: {}", attempts, stages.summary());
     }
   }
 
@@ -220,49 +246,62 @@ public final class ConfigReloader {
     return previous;
   }
 
-  /** Micronaut's own view of the config, so that @Refreshable beans and logger levels follow. */
-  private void syncEnvironment(ActiveConfig previous, ConfigSet candidate) {
+  /** On the follower thread: the newest applied config not yet followed, if any. */
+  private void followLatest() {
+    ConfigSet latest = toFollow.getAndSet(null);
+    if (latest != null) {
+      followEnvironment(latest);
+    }
+  }
+
+  /**
+   * Micronaut's own view of the config, so that @Refreshable beans and logger levels follow: its
+   * property index updated for the keys that changed since the config it followed last, then a
+   * {@link RefreshEvent} naming them. Runs on one thread at a time: the first load's, then the
+   * follower's.
+   */
+  private void followEnvironment(ConfigSet config) {
     try {
-      if (mountedSource != null) {
-        environment.removePropertySource(mountedSource);
+      long started = System.nanoTime();
+      long startedCpu = ReloadStages.cpuTime();
+      MountedEnvironment.Sync sync = mountedEnvironment.follow(config.properties());
+      long indexed = System.nanoTime();
+      long indexedCpu = ReloadStages.cpuTime();
+      stages.record("environment", indexed - started);
+      if (!sync.first() && !sync.changedKeys().isEmpty()) {
+        refreshPublisher.publishEvent(new RefreshEvent(changedKeys(sync.changedKeys())));
+        stages.record("refresh-event", System.nanoTime() - indexed);
       }
-      mountedSource = SettingsBinder.mountedSource(candidate.properties());
-      environment.addPropertySource(mountedSource);
-      if (previous != null) {
-        Map<String, Object> changed =
-            changes(previous.configSet().properties(), candidate.properties());
-        if (!changed.isEmpty()) {
-          environment.refresh();
-          refreshPublisher.publishEvent(new RefreshEvent(changed));
-        }
+      if (LOG.isDebugEnabled()) {
+        LOG.debug(
+            "Micronaut's environment follows version {}: {} keys changed, {} indexed {}:"
+                + " environment {} ms (cpu {} ms), refresh-event {} ms (cpu {} ms)",
+            config.version(),
+            sync.changedKeys().size(),
+            sync.keysIndexed(),
+            sync.fullRefresh() ? "by a full refresh" : "in place",
+            String.format("%.2f", (indexed - started) / 1e6),
+            String.format("%.2f", (indexedCpu - startedCpu) / 1e6),
+            String.format("%.2f", (System.nanoTime() - indexed) / 1e6),
+            String.format("%.2f", (ReloadStages.cpuTime() - indexedCpu) / 1e6));
       }
     } catch (RuntimeException e) {
       // The app's own settings are already served; only Micronaut's extras (logger levels,
       // @Refreshable beans) lag until the next reload.
       LOG.warn(
-          "generation {} is served, but Micronaut's environment could not follow it: {}",
-          active.get().generation(),
+          "version {} is served, but Micronaut's environment could not follow it: {}",
+          config.version(),
           e.toString());
     }
   }
 
   /**
-   * The keys whose value changed, for {@link RefreshEvent}. Its listeners use only the keys; the
-   * values are left out, because Micronaut logs the event (with them) at debug level and some are
-   * secrets.
+   * The event's map: its listeners use only the keys; the values are left out, because Micronaut
+   * logs the event (with them) at debug level and some are secrets.
    */
-  private static Map<String, Object> changes(
-      Map<String, Object> before, Map<String, Object> after) {
-    Map<String, Object> changed = new HashMap<>();
-    before.forEach(
-        (key, value) -> {
-          if (!Objects.equals(value, after.get(key))) {
-            changed.put(key, CHANGED);
-          }
-        });
-    after.keySet().stream()
-        .filter(key -> !before.containsKey(key))
-        .forEach(key -> changed.put(key, CHANGED));
+  private static Map<String, Object> changedKeys(List<String> keys) {
+    Map<String, Object> changed = new HashMap<>(keys.size() * 2);
+    keys.forEach(key -> changed.put(key, CHANGED));
     return changed;
   }
 

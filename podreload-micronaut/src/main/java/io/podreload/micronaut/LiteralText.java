@@ -26,22 +26,23 @@ public record LiteralText(String text) {
   /** The same properties, every text that Micronaut would expand wrapped, in lists and maps too. */
   public static Map<String, Object> protect(Map<String, Object> properties) {
     Map<String, Object> protectedValues = new LinkedHashMap<>(properties);
-    protectedValues.replaceAll((key, value) -> protectValue(value));
+    protectedValues.replaceAll((key, value) -> literal(value));
     return protectedValues;
   }
 
-  private static Object protectValue(Object value) {
+  /** The same value, every text in it that Micronaut would expand wrapped. */
+  public static Object literal(Object value) {
     if (value instanceof CharSequence text && text.toString().contains(PLACEHOLDER)) {
       return new LiteralText(text.toString());
     }
     if (value instanceof List<?> list) {
       List<Object> copy = new ArrayList<>(list.size());
-      list.forEach(element -> copy.add(protectValue(element)));
+      list.forEach(element -> copy.add(literal(element)));
       return copy;
     }
     if (value instanceof Map<?, ?> map) {
       Map<Object, Object> copy = new LinkedHashMap<>();
-      map.forEach((k, v) -> copy.put(k, protectValue(v)));
+      map.forEach((k, v) -> copy.put(k, literal(v)));
       return copy;
     }
     return value;

@@ -2,7 +2,6 @@ package io.podreload.micronaut;
 
 import io.micronaut.context.annotation.ConfigurationReader;
 import io.micronaut.context.annotation.Requires;
-import io.micronaut.context.env.Environment;
 import io.micronaut.context.env.PropertySource;
 import io.micronaut.context.env.PropertySourcePropertyResolver;
 import io.micronaut.core.beans.BeanIntrospection;
@@ -48,14 +47,11 @@ public final class SettingsBinder {
 
   private static final Logger LOG = LoggerFactory.getLogger(SettingsBinder.class);
 
-  private final Environment environment;
   private final Validator validator;
   private final ConversionService conversionService;
   private final List<Target<?>> targets;
 
-  public SettingsBinder(
-      Environment environment, Validator validator, ConversionService conversionService) {
-    this.environment = environment;
+  public SettingsBinder(Validator validator, ConversionService conversionService) {
     this.conversionService = conversionService;
     this.validator = validator;
     this.targets = targets();
@@ -80,14 +76,15 @@ public final class SettingsBinder {
   /**
    * Binds and validates every type.
    *
+   * @param mounted the candidate's properties
+   * @param others the app's other property sources (its application.yml, environment, ...)
    * @return each type's candidate instance
    * @throws InvalidConfigException naming each invalid property and why; never quoting values
    */
-  public Map<Class<?>, Object> bind(Map<String, Object> mounted) throws InvalidConfigException {
+  public Map<Class<?>, Object> bind(Map<String, Object> mounted, List<PropertySource> others)
+      throws InvalidConfigException {
     PropertySourcePropertyResolver resolver = new PropertySourcePropertyResolver(conversionService);
-    environment.getPropertySources().stream()
-        .filter(source -> !MOUNTED_SOURCE.equals(source.getName()))
-        .forEach(resolver::addPropertySource);
+    others.forEach(resolver::addPropertySource);
     resolver.addPropertySource(mountedSource(underPrefixes(mounted)));
 
     Map<Class<?>, Object> bound = new LinkedHashMap<>();

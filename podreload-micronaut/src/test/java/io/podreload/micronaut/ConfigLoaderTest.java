@@ -107,4 +107,27 @@ class ConfigLoaderTest {
         .hasMessageContaining("line 1")
         .hasMessageNotContaining("unquoted-secret-token");
   }
+
+  @Test
+  void onlyTheFilesThatChangedAreParsedAgain() throws Exception {
+    Path a = work.resolve("a");
+    Path b = work.resolve("b");
+    kubelet(a, Map.of("lists.yml", "app:\n  items: [x, y]\n"));
+    kubelet(b, Map.of("one.yml", "app:\n  greeting: one\n", "two.yml", "db:\n  hosts: [h1]\n"));
+    ConfigLoader loader = loader(a + "," + b, "");
+    ConfigSet first = loader.merge(loader.read());
+
+    kubelet(b, Map.of("one.yml", "app:\n  greeting: two\n", "two.yml", "db:\n  hosts: [h1]\n"));
+    ConfigSet second = loader.merge(loader.read());
+
+    assertThat(second.properties()).containsEntry("app.greeting", "two");
+    // a file parsed again would give new list instances; unchanged ones give the same
+    assertThat(second.properties().get("app.items")).isSameAs(first.properties().get("app.items"));
+    assertThat(second.properties().get("db.hosts")).isSameAs(first.properties().get("db.hosts"));
+    kubelet(a, Map.of("lists.yml", "app:\n  items: [x, y]\n# touched\n"));
+    ConfigSet third = loader.merge(loader.read());
+    assertThat(third.properties().get("app.items"))
+        .isEqualTo(first.properties().get("app.items"))
+        .isNotSameAs(first.properties().get("app.items"));
+  }
 }

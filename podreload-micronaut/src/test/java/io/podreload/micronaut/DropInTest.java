@@ -48,7 +48,11 @@ class DropInTest {
           .containsEntry(
               app.config.toAbsolutePath().toString(), KubeletVolume.read(app.config).hash());
       assertThat(app.get("/banner")).isEqualTo("summer sale (max 7)");
-      assertThat(app.manage("/prometheus")).contains("app_reloads_total{result=\"applied\"} 2.0");
+      assertThat(app.manage("/prometheus"))
+          .contains("app_reloads_total{result=\"applied\"} 2.0")
+          // where each reload's time went, stage by stage
+          .containsPattern("app_reload_stage_seconds_count\\{stage=\"parse\"} 2")
+          .containsPattern("app_reload_stage_seconds_sum\\{stage=\"swap\"} ");
       assertThat(Files.readString(app.accessLog)).contains(" GET /banner 200 ");
       app.stop();
       assertThat(app.output()).doesNotContain(secret);
