@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.zip.CRC32C;
@@ -122,7 +124,44 @@ final class CheckpointStore {
             fpLength,
             Long.parseUnsignedLong(required(fields, "fingerprint"), 16)),
         offset,
-        Long.parseLong(fields.getOrDefault("modified", "0"))); // absent before it was kept
+        Long.parseLong(fields.getOrDefault("modified", "0")), // absent before it was kept
+        fields.containsKey("earlier") ? parseIdentities(fields.get("earlier")) : null);
+  }
+
+  /** {@code dev:ino:length:fingerprint} for each file, separated by commas. */
+  private static String formatIdentities(List<FileIdentity> ids) {
+    StringBuilder text = new StringBuilder();
+    for (FileIdentity id : ids) {
+      text.append(text.length() == 0 ? "" : ",")
+          .append(id.dev())
+          .append(':')
+          .append(id.ino())
+          .append(':')
+          .append(id.fingerprintLength())
+          .append(':')
+          .append(Long.toHexString(id.fingerprint()));
+    }
+    return text.toString();
+  }
+
+  private static List<FileIdentity> parseIdentities(String text) {
+    List<FileIdentity> ids = new ArrayList<>();
+    for (String one : text.split(",")) {
+      if (one.isEmpty()) {
+        continue;
+      }
+      String[] f = one.split(":");
+      if (f.length != 4) {
+        throw new IllegalArgumentException("bad file identity " + one);
+      }
+      ids.add(
+          new FileIdentity(
+              Long.parseLong(f[0]),
+              Long.parseLong(f[1]),
+              Integer.parseInt(f[2]),
+              Long.parseUnsignedLong(f[3], 16)));
+    }
+    return List.copyOf(ids);
   }
 
   private static String required(Map<String, String> fields, String name) {
@@ -153,7 +192,8 @@ final class CheckpointStore {
             + c.offset()
             + "\nmodified="
             + c.modifiedMillis()
-            + "\n";
+            + "\n"
+            + (c.earlier() == null ? "" : "earlier=" + formatIdentities(c.earlier()) + "\n");
     AtomicFiles.write(
         fileFor(c.followed()),
         (body + "crc32c=" + crc(body) + "\n").getBytes(StandardCharsets.UTF_8));

@@ -80,8 +80,14 @@ final class FileFollower implements AutoCloseable {
   /** The size each {@link #pending} file had when last seen, by inode: what its loss would be. */
   private final java.util.Map<List<Long>, Long> pendingSizes = new java.util.HashMap<>();
 
-  /** Files read to their end lately, so that a look for missed rotations never repeats one. */
-  private final Deque<FileIdentity> finished = new ArrayDeque<>();
+  /**
+   * The files next to {@link #followed} that come before the open one: read to their end already,
+   * or there (older) when the followed name was opened. Any other file there was rotated away
+   * after, so a look for missed rotations reads it and never one of these. Kept in the checkpoint,
+   * so a restart knows them too; modification times could not tell, as files rotated within one
+   * tick of the file system's clock have the same.
+   */
+  private final List<FileIdentity> earlier = new ArrayList<>();
 
   private long linesTaken;
   private long bytesTaken;
@@ -193,7 +199,14 @@ final class FileFollower implements AutoCloseable {
     } catch (IOException e) {
       // moved meanwhile: the time it had when opened will do
     }
-    return new Checkpoint(followed, source, identity, consumed, modified);
+    if (consumed > identity.fingerprintLength()) {
+      try {
+        identity = identity.grown(channel); // covers the lines before the offset, where it can
+      } catch (IOException e) {
+        // closed or gone: the identity seen so far will do
+      }
+    }
+    return new Checkpoint(followed, source, identity, consumed, modified, List.copyOf(earlier));
   }
 
   long bytesBehind() {
@@ -257,13 +270,18 @@ final class FileFollower implements AutoCloseable {
       return -1; // truncated: checkSource looks for the copy
     }
     int n = channel.read(ByteBuffer.wrap(buf, bufEnd, buf.length - bufEnd), position);
-    if (n > 0 && identity.sameInode(openDevIno) && !identity.sameContentStart(channel)) {
+    if (n > 0
+        && identity.sameInode(openDevIno)
+        && (!identity.sameContentStart(channel) || copiedWithinItsFirstLine())) {
       // Truncated and written again before this read: these bytes belong to the new content,
       // which is read from its start after the old content is finished (from a copy, if any).
       return -1;
     }
     if (n > 0) {
       bufEnd += n;
+      if (identity.fingerprintLength() < FileIdentity.FINGERPRINT_BYTES) {
+        identity = identity.grown(channel); // a file opened small is known by what it holds
+      }
     }
     return n;
   }
@@ -346,7 +364,10 @@ final class FileFollower implements AutoCloseable {
     long size = channel.size();
     // also a file rotated away may be truncated (copytruncate after a rename): a copy has the rest
     boolean original = identity.sameInode(openDevIno);
-    if (original && (size < readPosition() || !identity.sameContentStart(channel))) {
+    if (original
+        && (size < readPosition()
+            || !identity.sameContentStart(channel)
+            || copiedWithinItsFirstLine())) {
       metrics.truncations.increment();
       Optional<Path> copy = findFile(identity, readPosition(), Match.COPY);
       if (copy.isPresent()) {
@@ -372,8 +393,30 @@ final class FileFollower implements AutoCloseable {
         if (bufEnd > bufStart) {
           emitRest(batch);
         }
-        consumed = 0;
-        setIdentity(FileIdentity.of(new long[] {identity.dev(), identity.ino()}, channel));
+        // A copy shorter than what was read holds nothing unread: the lines written between
+        // copytruncate's copy and its truncation were read from the file itself.
+        // It is known by the same first line (its first bytes may be fewer than a fingerprint).
+        if (sourceKeyFinal) {
+          for (Path sibling : siblings()) {
+            long[] devIno = FileIdentity.devIno(sibling);
+            try (FileChannel ch = FileChannel.open(sibling, StandardOpenOption.READ)) {
+              if (devIno != null
+                  && ch.size() <= readPosition()
+                  && sourceKey.equals(
+                      FileIdentity.lineIdPrefix(identity.dev(), identity.ino(), ch, true))) {
+                addEarlier(FileIdentity.of(devIno, ch));
+              }
+            } catch (NoSuchFileException e) {
+              // gone: nothing to read from it anyway
+            }
+          }
+        }
+        // Files rotated away since that are older than it (written after the truncation, then
+        // copied) hold older lines than what it holds now: they come first, then it.
+        if (!openFirstOf(rotatedBeforeTheOpenFile(), source)) {
+          consumed = 0;
+          setIdentity(FileIdentity.of(new long[] {identity.dev(), identity.ino()}, channel));
+        }
       }
       return true;
     }
@@ -392,34 +435,62 @@ final class FileFollower implements AutoCloseable {
   }
 
   /**
-   * A file opened empty has no first bytes to recognise it by: if it was written, copied and
-   * truncated before the first look at its lines (copytruncate right after the first lines), the
-   * copy is found as a sibling newer than the opening, and read first.
+   * First bytes without a newline tell a file poorly: truncated and written again, it may begin
+   * with the same bytes (a date) and pass for itself. While its first line is incomplete, a copy
+   * next to it (not earlier) that holds these first bytes and then a first line that the file does
+   * not hold tells that it was copied and truncated (copytruncate).
    */
-  private boolean copiedBeforeFirstLook() throws IOException {
-    if (readPosition() != 0 || identity.fingerprintLength() != 0 || openedMtime == null) {
+  private boolean copiedWithinItsFirstLine() throws IOException {
+    int length = identity.fingerprintLength();
+    if (length == 0
+        || length == FileIdentity.FINGERPRINT_BYTES
+        || FileIdentity.holdsALine(channel, length)
+        || !Arrays.equals(openDevIno, FileIdentity.devIno(followed))) {
+      return false; // copytruncate copies the file at the name
+    }
+    Optional<Path> copy = findFile(identity, readPosition(), Match.COPY);
+    if (copy.isEmpty()) {
       return false;
     }
-    Path at = openFileNow();
-    FileTime now;
-    try {
-      now = at == null ? null : Files.getLastModifiedTime(at);
+    try (FileChannel ch = FileChannel.open(copy.get(), StandardOpenOption.READ)) {
+      String copyLine = FileIdentity.lineIdPrefix(0, 0, ch, true);
+      return copyLine != null && !copyLine.equals(FileIdentity.lineIdPrefix(0, 0, channel, false));
     } catch (NoSuchFileException e) {
-      now = null;
+      return false;
     }
-    if (now == null || now.equals(openedMtime)) {
-      return false; // gone (noteFollowed sees what replaces it), or untouched
+  }
+
+  /**
+   * A file opened empty has no first bytes to recognise it by: if it was written, copied and
+   * truncated before the first look at its lines (copytruncate right after the first lines), the
+   * copy is a file next to it that was not there when it was opened and that comes before it in
+   * rotation order (older, or as old and with a higher rotation number): that copy is read first.
+   */
+  private boolean copiedBeforeFirstLook() throws IOException {
+    if (readPosition() != 0 || identity.fingerprintLength() != 0) {
+      return false;
     }
-    List<Candidate> copies = candidates(openedMtime);
-    openedMtime = now;
+    List<Candidate> copies = rotatedBeforeTheOpenFile();
     if (copies.isEmpty()) {
-      return false; // touched, or emptied with no copy left: nothing to read
+      return false; // nothing rotated away before it: it is read as it is
     }
     Candidate copy = copies.get(0);
     FileChannel ch;
     try {
       ch = FileChannel.open(copy.path, StandardOpenOption.READ);
     } catch (NoSuchFileException e) {
+      return false;
+    }
+    String copyLine = FileIdentity.lineIdPrefix(0, 0, ch, true);
+    if (copyLine != null
+        && ch.size() <= channel.size()
+        && copyLine.equals(FileIdentity.lineIdPrefix(0, 0, channel, true))) {
+      // copied, not truncated (yet): the file holds the copy's lines, and it is read instead
+      long[] copyDevIno = FileIdentity.devIno(copy.path);
+      if (copyDevIno != null) {
+        addEarlier(FileIdentity.of(copyDevIno, ch));
+      }
+      ch.close();
       return false;
     }
     metrics.truncations.increment();
@@ -438,6 +509,35 @@ final class FileFollower implements AutoCloseable {
     // the original's inode (the lines' ids), the copy's first bytes: a checkpoint finds the copy
     setIdentity(FileIdentity.of(new long[] {identity.dev(), identity.ino()}, ch));
     return true;
+  }
+
+  /**
+   * The files next to {@link #followed}, not earlier, that come before the open file in rotation
+   * order: copies of it, or files rotated from the name after it was truncated. A file seen at the
+   * name after it is newer, whatever the clock says.
+   */
+  private List<Candidate> rotatedBeforeTheOpenFile() throws IOException {
+    Path at = openFileNow();
+    if (at == null && finite) {
+      return List.of(); // renamed away, then removed: nothing is known of its place
+    }
+    // removed while at the name (deleted and created again): it was the newest
+    Candidate self =
+        new Candidate(followed, identity, FileTime.fromMillis(Long.MAX_VALUE), -1, false);
+    if (at != null) {
+      try {
+        self = new Candidate(at, identity, Files.getLastModifiedTime(at), rank(at), false);
+      } catch (NoSuchFileException e) {
+        // removed just now
+      }
+    }
+    List<Candidate> before = new ArrayList<>();
+    for (Candidate c : candidates()) {
+      if (!c.remembered && ROTATION_ORDER.compare(c, self) < 0) {
+        before.add(c);
+      }
+    }
+    return before;
   }
 
   /** Where the open file is now (it may have been renamed again), or null if it is gone. */
@@ -532,22 +632,10 @@ final class FileFollower implements AutoCloseable {
    */
   private void openNext() throws IOException {
     // what the finished file holds now (a copy's, or one opened empty, differ from identity)
-    FileIdentity done = FileIdentity.of(openDevIno, channel);
-    Path doneAt = findFile(done, 0, Match.SAME_INODE).orElse(null);
-    FileTime since = openedMtime;
-    if (doneAt != null && !doneAt.equals(followed)) {
-      since = max(since, Files.getLastModifiedTime(doneAt));
-    }
-    // an empty file is never read again anyway, and names only an inode, which a new file may take
-    if (done.fingerprintLength() > 0 && !done.equals(finished.peekLast())) {
-      if (finished.size() == 32) {
-        finished.removeFirst();
-      }
-      finished.addLast(done);
-    }
+    addEarlier(FileIdentity.of(openDevIno, channel));
     Path doneSource = source;
     // the finished file stays open until the next one is: a failure here is retried from here
-    if (openFirstOf(candidates(since), doneSource)) {
+    if (openFirstOf(candidates(), doneSource)) {
       return;
     }
     closeChannel();
@@ -555,6 +643,15 @@ final class FileFollower implements AutoCloseable {
     pendingSizes.clear();
     LOG.info("[{}] finished {}; continuing with {}", output, doneSource, followed);
     openFollowed();
+  }
+
+  /** Adds a file to {@link #earlier} (in place of what its inode held before). */
+  private void addEarlier(FileIdentity done) {
+    // an empty file names only an inode, which a new file may take: it is left out
+    if (done.fingerprintLength() > 0) {
+      earlier.removeIf(e -> e.dev() == done.dev() && e.ino() == done.ino());
+      earlier.add(done);
+    }
   }
 
   /**
@@ -609,11 +706,17 @@ final class FileFollower implements AutoCloseable {
   private record Candidate(
       Path path, FileIdentity identity, FileTime mtime, long rank, boolean remembered) {}
 
+  /** Oldest first; on equal times (coarse clocks) the higher rotation number is the older. */
+  private static final Comparator<Candidate> ROTATION_ORDER =
+      Comparator.comparing(Candidate::mtime)
+          .thenComparing(Comparator.comparingLong(Candidate::rank).reversed());
+
   /**
    * Files to read before {@link #followed}, oldest first: the remembered ones (a remembered file
-   * that is gone is reported as lost) and siblings newer than {@code since} not yet read.
+   * that is gone is reported as lost) and the files next to it that are neither open nor {@link
+   * #earlier}.
    */
-  private List<Candidate> candidates(FileTime since) throws IOException {
+  private List<Candidate> candidates() throws IOException {
     List<Candidate> found = new ArrayList<>();
     long[] atFollowed = FileIdentity.devIno(followed);
     for (var it = pending.iterator(); it.hasNext(); ) {
@@ -638,37 +741,41 @@ final class FileFollower implements AutoCloseable {
       found.add(
           new Candidate(at.get(), p, Files.getLastModifiedTime(at.get()), rank(at.get()), true));
     }
-    if (since != null) {
-      for (Path sibling : siblings()) {
-        long[] devIno = FileIdentity.devIno(sibling);
-        if (devIno == null
-            || Arrays.equals(devIno, atFollowed)
-            || found.stream().anyMatch(c -> c.identity.sameInode(devIno))
-            || !Files.isRegularFile(sibling)
-            || isCompressed(sibling)) {
-          continue;
-        }
-        FileTime mtime = Files.getLastModifiedTime(sibling);
-        if (mtime.compareTo(since) < 0 || readBefore(sibling, devIno)) {
-          continue;
-        }
-        FileIdentity id = identityAt(sibling, devIno);
-        if (id == null || id.fingerprintLength() == 0) {
-          continue;
-        }
-        found.add(new Candidate(sibling, id, mtime, rank(sibling), false));
+    List<long[]> present = new ArrayList<>();
+    for (Path sibling : siblings()) {
+      long[] devIno = FileIdentity.devIno(sibling);
+      if (devIno == null) {
+        continue;
       }
+      present.add(devIno);
+      if (Arrays.equals(devIno, atFollowed)
+          || (channel != null && Arrays.equals(devIno, openDevIno))
+          || found.stream().anyMatch(c -> c.identity.sameInode(devIno))
+          || !Files.isRegularFile(sibling)
+          || isCompressed(sibling)
+          || isEarlier(sibling, devIno)) {
+        continue;
+      }
+      FileTime mtime = Files.getLastModifiedTime(sibling);
+      FileIdentity id = identityAt(sibling, devIno);
+      if (id == null || id.fingerprintLength() == 0) {
+        continue;
+      }
+      found.add(new Candidate(sibling, id, mtime, rank(sibling), false));
     }
-    // oldest first; on equal times (coarse clocks) the higher rotation number is the older
-    found.sort(
-        Comparator.comparing(Candidate::mtime)
-            .thenComparing(Comparator.comparingLong(Candidate::rank).reversed()));
+    // what is gone can neither be read again nor be mistaken for another file: forget it
+    earlier.removeIf(
+        e ->
+            !e.sameInode(openDevIno)
+                && !e.sameInode(atFollowed)
+                && present.stream().noneMatch(e::sameInode));
+    found.sort(ROTATION_ORDER);
     return found;
   }
 
-  /** True if the file at {@code path} is one of {@link #finished} (inode and first bytes). */
-  private boolean readBefore(Path path, long[] devIno) throws IOException {
-    for (FileIdentity f : finished) {
+  /** True if the file at {@code path} is one of {@link #earlier} (inode and first bytes). */
+  private boolean isEarlier(Path path, long[] devIno) throws IOException {
+    for (FileIdentity f : earlier) {
       if (f.sameInode(devIno)) {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
           if (f.sameContentStart(ch)) {
@@ -680,6 +787,21 @@ final class FileFollower implements AutoCloseable {
       }
     }
     return false;
+  }
+
+  /** The files next to {@link #followed} now, as {@link #earlier} keeps them. */
+  private List<FileIdentity> siblingIdentities() throws IOException {
+    List<FileIdentity> all = new ArrayList<>();
+    for (Path sibling : siblings()) {
+      long[] devIno = FileIdentity.devIno(sibling);
+      if (devIno != null && Files.isRegularFile(sibling) && !isCompressed(sibling)) {
+        FileIdentity id = identityAt(sibling, devIno);
+        if (id != null && id.fingerprintLength() > 0) {
+          all.add(id);
+        }
+      }
+    }
+    return all;
   }
 
   /** The rotation number of {@code access.log.3} (3), or -1 for other names. */
@@ -698,32 +820,31 @@ final class FileFollower implements AutoCloseable {
     return name.matches(".*\\.(gz|bz2|xz|zst|lz4|zip|Z)$");
   }
 
-  private static FileTime max(FileTime a, FileTime b) {
-    return a == null || b.compareTo(a) > 0 ? b : a;
-  }
-
   /** Opens the followed file, the first time where the checkpoint says. */
   private boolean open() throws IOException {
     try {
       if (!checkpointConsulted) {
         Optional<Checkpoint> saved = store.load(followed);
-        // a checkpoint at the start of a file that was empty names an inode only, which a new
-        // file may have taken since: unless that file is untouched at the name, it is treated as
-        // gone (the files modified since are read next)
+        // A checkpoint at the start of a file may name only an inode (it was empty), which a new
+        // file may have taken since. Nothing of it was read: the files that are not earlier than
+        // it are read from their start, oldest first (it among them, wherever it is now), then
+        // the name.
+        if (saved.isPresent()) {
+          restoreEarlier(saved.get());
+        }
         boolean resumed =
             saved.isPresent()
-                && (!namesOnlyAnInode(saved.get()) || untouchedAtTheName(saved.get()))
+                && !namesOnlyAnInode(saved.get())
                 && resume(saved.get()); // a failure: tried again
         checkpointConsulted = true;
         if (resumed) {
           return true;
         }
-        // The checkpoint's file is gone: the files modified since it was (rotated after it) come
+        // The checkpoint's file is gone: the files rotated after it (not earlier than it) come
         // before the name, oldest first. No checkpoint (a first start, a kill -9 before the first
         // save, a damaged one): every rotated file there comes first, since lines the app wrote
         // before this look may have been rotated away already; a repeat, never a loss.
-        FileTime since = FileTime.fromMillis(saved.map(Checkpoint::modifiedMillis).orElse(0L));
-        if (openFirstOf(candidates(since), saved.map(Checkpoint::source).orElse(null))) {
+        if (openFirstOf(candidates(), saved.map(Checkpoint::source).orElse(null))) {
           return true;
         }
       }
@@ -740,17 +861,37 @@ final class FileFollower implements AutoCloseable {
     }
   }
 
-  private static boolean namesOnlyAnInode(Checkpoint cp) {
-    return cp.offset() == 0 && cp.identity().fingerprintLength() == 0;
+  /**
+   * The files that came before the checkpoint's: as it kept them, or for a checkpoint saved before
+   * it kept them, the files modified before it was.
+   */
+  private void restoreEarlier(Checkpoint cp) throws IOException {
+    earlier.clear();
+    if (cp.earlier() != null) {
+      earlier.addAll(cp.earlier());
+      return;
+    }
+    for (Path sibling : siblings()) {
+      long[] devIno = FileIdentity.devIno(sibling);
+      try {
+        if (devIno != null && Files.getLastModifiedTime(sibling).toMillis() < cp.modifiedMillis()) {
+          FileIdentity id = identityAt(sibling, devIno);
+          if (id != null) {
+            addEarlier(id);
+          }
+        }
+      } catch (NoSuchFileException e) {
+        // gone meanwhile
+      }
+    }
   }
 
-  private boolean untouchedAtTheName(Checkpoint cp) throws IOException {
-    try {
-      return cp.identity().sameInode(FileIdentity.devIno(followed))
-          && Files.getLastModifiedTime(followed).toMillis() == cp.modifiedMillis();
-    } catch (NoSuchFileException e) {
-      return false;
-    }
+  /**
+   * Nothing of the checkpoint's file was read: its identity may name only an inode (it was empty),
+   * or first bytes without a whole line, which another file may begin with too.
+   */
+  private static boolean namesOnlyAnInode(Checkpoint cp) {
+    return cp.offset() == 0;
   }
 
   private boolean openFollowed() throws IOException {
@@ -773,6 +914,10 @@ final class FileFollower implements AutoCloseable {
       ch.close(); // replaced while opening; try again on the next poll
       return false;
     }
+    // every file next to it is older, or was read: none of them is read (again) after it
+    List<FileIdentity> older = siblingIdentities();
+    earlier.clear();
+    older.forEach(this::addEarlier);
     channel = ch;
     source = followed;
     finite = false;
@@ -858,16 +1003,28 @@ final class FileFollower implements AutoCloseable {
     if (sameInode && matches(followed, id, minSize, false)) {
       return Optional.of(followed);
     }
-    Path byContent = null;
+    Candidate byContent = null;
     for (Path sibling : siblings()) {
       if (sameInode && matches(sibling, id, minSize, false)) {
         return Optional.of(sibling);
       }
-      if (copies && byContent == null && matches(sibling, id, minSize, true)) {
-        byContent = sibling;
+      if (copies && matches(sibling, id, minSize, true)) {
+        // A copy made while following (COPY) is a file that came after the ones read. A copy
+        // looked for after a restart is known by its first bytes only: these must hold a whole
+        // line, since many files begin with the same few bytes (a date), and a checkpoint may
+        // have seen the first line half written.
+        boolean known =
+            how == Match.COPY
+                ? !isEarlier(sibling, FileIdentity.devIno(sibling))
+                : firstBytesHoldALine(sibling, id);
+        // of several (copied again since), the oldest holds the lines that come next
+        Candidate c = known ? candidate(sibling) : null;
+        if (c != null && (byContent == null || ROTATION_ORDER.compare(c, byContent) < 0)) {
+          byContent = c;
+        }
       }
     }
-    return Optional.ofNullable(byContent);
+    return Optional.ofNullable(byContent).map(Candidate::path);
   }
 
   /** Files next to the followed one whose names start with its name. */
@@ -896,6 +1053,24 @@ final class FileFollower implements AutoCloseable {
       try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
         return ch.size() >= minSize && id.sameContentStart(ch);
       }
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** {@code path} as a candidate for its order among rotated files, or null if it is gone. */
+  private Candidate candidate(Path path) {
+    try {
+      return new Candidate(
+          path, new FileIdentity(0, 0, 0, 0), Files.getLastModifiedTime(path), rank(path), false);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static boolean firstBytesHoldALine(Path path, FileIdentity id) {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      return FileIdentity.holdsALine(ch, id.fingerprintLength());
     } catch (IOException e) {
       return false;
     }

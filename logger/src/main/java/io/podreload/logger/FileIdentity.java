@@ -62,10 +62,29 @@ public record FileIdentity(long dev, long ino, int fingerprintLength, long finge
     return fingerprintLength == 0 || checksum(channel, fingerprintLength) == fingerprint;
   }
 
+  /** True if the first {@code length} bytes hold a newline, or are all a fingerprint looks at. */
+  static boolean holdsALine(FileChannel channel, int length) throws IOException {
+    if (length >= FINGERPRINT_BYTES) {
+      return true;
+    }
+    ByteBuffer head = ByteBuffer.allocate(length);
+    while (head.hasRemaining() && channel.read(head, head.position()) >= 0) {
+      // pread until full, or the file got shorter
+    }
+    for (int i = 0; i < head.position(); i++) {
+      if (head.get(i) == '\n') {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** This identity with the fingerprint extended as far as the file now allows. */
   FileIdentity grown(FileChannel channel) throws IOException {
-    if (fingerprintLength >= FINGERPRINT_BYTES || channel.size() <= fingerprintLength) {
-      return this;
+    if (fingerprintLength >= FINGERPRINT_BYTES
+        || channel.size() <= fingerprintLength
+        || !sameContentStart(channel)) {
+      return this; // as long as it can be, or not this file's content any more
     }
     return of(new long[] {dev, ino}, channel);
   }

@@ -27,7 +27,7 @@ class CheckpointSaverTest {
   CheckpointSaver saver;
 
   static Checkpoint at(Path file, long offset) {
-    return new Checkpoint(file, file, new FileIdentity(1, 2, 0, 0), offset, 0);
+    return new Checkpoint(file, file, new FileIdentity(1, 2, 0, 0), offset, 0, List.of());
   }
 
   @AfterEach
