@@ -23,9 +23,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * whatever else is on, because each component sets its own switch and nothing else.
  */
 class ComponentsComposeTest {
-  /** The source each component switches on. */
+  /** The source each component switches on (progressive rollout rolls out the API's content). */
   static final Map<String, String> SOURCE_OF_COMPONENT =
-      Map.of("api-watch", "configmap", "vault", "vault");
+      Map.of("api-watch", "configmap", "vault", "vault", "progressive-rollout", "configmap");
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("io.podreload.deploy.Variants#names")

@@ -321,9 +321,16 @@ class PodStructureTest {
     Settings reloader = Settings.of(m, "reloader");
 
     assertThat(reloader.get("RELOADER_STATUS_FILE")).isEqualTo(app.get("APP_STATUS_FILE"));
-    assertThat(app.list("APP_CONFIG_DIRS"))
-        .startsWith(reloader.list("RELOADER_VOLUME_DIRS").toArray(String[]::new))
-        .contains(reloader.get("RELOADER_RENDER_DIR"), reloader.get("RELOADER_SECRETS_DIR"));
+    if ("progressive".equals(reloader.getOrDefault("RELOADER_ROLLOUT", "all-at-once"))) {
+      // docs/rollout.md: the app reads what the rollout rendered, never the ConfigMap's volume.
+      assertThat(app.list("APP_CONFIG_DIRS"))
+          .doesNotContainAnyElementsOf(reloader.list("RELOADER_VOLUME_DIRS"))
+          .contains(reloader.get("RELOADER_RENDER_DIR"), reloader.get("RELOADER_SECRETS_DIR"));
+    } else {
+      assertThat(app.list("APP_CONFIG_DIRS"))
+          .startsWith(reloader.list("RELOADER_VOLUME_DIRS").toArray(String[]::new))
+          .contains(reloader.get("RELOADER_RENDER_DIR"), reloader.get("RELOADER_SECRETS_DIR"));
+    }
     assertThat(app.list("APP_SECRET_DIRS")).containsExactly(reloader.get("RELOADER_SECRETS_DIR"));
     for (String dir : reloader.list("RELOADER_VOLUME_DIRS")) {
       assertThat(volumeAt(m, "reloader", dir).getConfigMap()).as(dir).isNotNull();

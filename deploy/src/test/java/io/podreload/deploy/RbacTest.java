@@ -19,7 +19,10 @@ import java.util.Objects;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The reloader may read one ConfigMap and write Events; nothing else, and nobody else. */
+/**
+ * The reloader may read one ConfigMap and write Events (and, with progressive rollout, write its
+ * two coordination ConfigMaps); nothing else, and nobody else.
+ */
 class RbacTest {
   private static final String SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -40,7 +43,14 @@ class RbacTest {
             rule -> {
               assertThat(rule.getApiGroups()).containsExactly("");
               assertThat(rule.getNonResourceURLs()).isNullOrEmpty();
-              if (rule.getResources().equals(List.of("configmaps"))) {
+              if (rule.getResources().equals(List.of("configmaps"))
+                  && rule.getResourceNames().contains("app-config-rollout")) {
+                // The progressive rollout's coordination objects (docs/rollout.md), never create.
+                assertThat(rule.getResourceNames())
+                    .containsExactlyInAnyOrder("app-config-rollout", "app-config-rollout-pods");
+                assertThat(rule.getVerbs())
+                    .containsExactlyInAnyOrder("get", "list", "watch", "update", "patch");
+              } else if (rule.getResources().equals(List.of("configmaps"))) {
                 assertThat(rule.getResourceNames()).containsExactly("app-config");
                 assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
               } else {
@@ -86,9 +96,17 @@ class RbacTest {
                   .filter(r -> r.getResources().contains("configmaps"))
                   .map(PolicyRule::getResourceNames)
                   .flatMap(List::stream))
-          .containsOnly(
-              Settings.of(m, "reloader").getOrDefault("RELOADER_CONFIGMAP_NAME", "app-config"));
+          .containsOnly(rolloutObjects(m).toArray(String[]::new));
     }
+  }
+
+  /** The ConfigMap the reloader reads, and under progressive rollout its coordination objects. */
+  private static List<String> rolloutObjects(Manifests m) {
+    Settings reloader = Settings.of(m, "reloader");
+    String name = reloader.getOrDefault("RELOADER_CONFIGMAP_NAME", "app-config");
+    return "progressive".equals(reloader.getOrDefault("RELOADER_ROLLOUT", "all-at-once"))
+        ? List.of(name, name + "-rollout", name + "-rollout-pods")
+        : List.of(name);
   }
 
   @ParameterizedTest(name = "{0}")

@@ -44,7 +44,8 @@ final class Variants {
           "overlays/prod+components/vault",
           "overlays/prod+components/api-watch+components/vault",
           "overlays/prod+components/vault+components/api-watch",
-          "overlays/prod+components/elasticsearch+components/monitoring");
+          "overlays/prod+components/elasticsearch+components/monitoring",
+          "overlays/prod+components/api-watch+components/progressive-rollout");
 
   /** The variants' names; a method source for parameterized tests. */
   static List<String> names() {

@@ -1,14 +1,19 @@
 package io.podreload.reloader;
 
+import io.kubernetes.client.openapi.ApiClient;
 import io.micronaut.context.BeanProvider;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.exceptions.ConfigurationException;
+import io.podreload.common.DirSnapshot;
 import io.podreload.common.Health;
 import io.podreload.common.Heartbeat;
 import io.podreload.common.PrometheusRegistry;
+import io.podreload.reloader.kubernetes.ConfigMapSettings;
 import io.podreload.reloader.kubernetes.ConfigMapSource;
 import io.podreload.reloader.pipeline.ReloadPipeline;
 import io.podreload.reloader.pipeline.ReloaderMetrics;
+import io.podreload.reloader.rollout.ProgressiveRollout;
+import io.podreload.reloader.rollout.RolloutSettings;
 import io.podreload.reloader.signal.ProcessTable;
 import io.podreload.reloader.signal.SignalTrigger;
 import io.podreload.reloader.source.ConfigSource;
@@ -19,6 +24,7 @@ import io.podreload.reloader.target.HttpTarget;
 import io.podreload.reloader.target.SignalTarget;
 import io.podreload.reloader.vault.VaultSource;
 import jakarta.inject.Singleton;
+import java.nio.file.Files;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,16 +49,26 @@ public final class Reloader {
   private final ReloaderSettings settings;
   private final Map<String, BeanProvider<? extends ConfigSource>> available;
   private final PrometheusRegistry registry;
+  private final Progressive progressive;
   private final List<ConfigSource> started = new ArrayList<>();
   private ReloadPipeline pipeline;
+  private ProgressiveRollout rollout;
+
+  /** What {@code RELOADER_ROLLOUT=progressive} needs besides the sources. */
+  private record Progressive(
+      RolloutSettings settings, ConfigMapSettings configMap, BeanProvider<ApiClient> clients) {}
 
   public Reloader(
       ReloaderSettings settings,
       BeanProvider<VolumeSource> volume,
       BeanProvider<ConfigMapSource> configMap,
       BeanProvider<VaultSource> vault,
-      PrometheusRegistry registry) {
+      PrometheusRegistry registry,
+      RolloutSettings rollout,
+      ConfigMapSettings configMapSettings,
+      BeanProvider<ApiClient> clients) {
     this.settings = settings;
+    this.progressive = new Progressive(rollout, configMapSettings, clients);
     this.available =
         Map.of(VolumeSource.NAME, volume, ConfigMapSource.NAME, configMap, VaultSource.NAME, vault);
     this.registry = registry;
@@ -63,13 +79,17 @@ public final class Reloader {
     SourceSwitches.Result switches = SourceSwitches.fromEnvironment();
     List<String> problems = new ArrayList<>(switches.problems());
     problems.addAll(settings.problems());
+    problems.addAll(
+        progressive.settings().problems(switches.sources(), progressive.configMap().podName()));
     if (!problems.isEmpty()) {
       throw new ConfigurationException(
           "the reloader's settings are not usable:\n  " + String.join("\n  ", problems));
     }
     LOG.info("sources: {}; settings: {}", switches.sources(), settings);
-    List<ConfigSource> sources =
-        switches.sources().stream().map(name -> (ConfigSource) available.get(name).get()).toList();
+    List<ConfigSource> sources = new ArrayList<>();
+    for (String name : switches.sources()) {
+      sources.add(source(name));
+    }
     pipeline =
         new ReloadPipeline(
             settings, target(settings), new ReloaderMetrics(registry), sources, Clock.systemUTC());
@@ -78,22 +98,65 @@ public final class Reloader {
       source.start(listenerFor(source, sources));
       started.add(source);
     }
+    if (rollout != null) {
+      rollout.start();
+    }
   }
 
   /**
-   * Where a source reports: the pipeline. With the API source on too, the volume's changes also go
-   * to it first: when its watch has been failing too long, the volume's newer copy of the same
-   * ConfigMap must win over the stale API copy ({@link ConfigMapSource#volumeChanged}).
+   * The named source. Under progressive rollout the ConfigMap source renders into a dir of the
+   * reloader's own that the app never reads, and its content goes to the rollout, which alone
+   * writes the app's render dir.
+   */
+  private ConfigSource source(String name) throws java.io.IOException {
+    if (!ConfigMapSource.NAME.equals(name) || !progressive.settings().progressive()) {
+      return available.get(name).get();
+    }
+    ConfigMapSettings api = progressive.configMap();
+    ConfigMapSource source =
+        new ConfigMapSource(
+            api.withRenderDir(Files.createTempDirectory("podreload-rollout-source")),
+            progressive.clients(),
+            registry);
+    rollout =
+        new ProgressiveRollout(
+            progressive.settings(),
+            api.podName().trim(),
+            progressive.clients().get(),
+            source.namespace(),
+            api.name(),
+            api.watchTimeout(),
+            api.renderDir(),
+            target(settings),
+            settings.confirmTimeout(),
+            registry);
+    return source;
+  }
+
+  /**
+   * Where a source reports: the pipeline, or the rollout for the ConfigMap under progressive
+   * rollout. With the API source on too, the volume's changes also go to it first: when its watch
+   * has been failing too long, the volume's newer copy of the same ConfigMap must win over the
+   * stale API copy ({@link ConfigMapSource#volumeChanged}).
    */
   private SnapshotListener listenerFor(ConfigSource source, List<ConfigSource> sources) {
+    if (rollout != null && source instanceof ConfigMapSource) {
+      return rollout;
+    }
     if (!(source instanceof VolumeSource)) {
       return pipeline;
     }
     for (ConfigSource other : sources) {
       if (other instanceof ConfigMapSource api) {
+        // Under progressive rollout the ConfigMap's volume is only the fallback copy: the app
+        // does not read it, so the pipeline must not reload the app for it.
+        String rolledOut =
+            rollout == null ? null : DirSnapshot.keyOf(progressive.configMap().volumeDir());
         return change -> {
           api.volumeChanged(change);
-          pipeline.changed(change);
+          if (!change.snapshot().key().equals(rolledOut)) {
+            pipeline.changed(change);
+          }
         };
       }
     }
@@ -134,6 +197,9 @@ public final class Reloader {
     Map<String, Object> details = new LinkedHashMap<>();
     Optional<String> problem = problem();
     problem.ifPresent(p -> details.put("problem", p));
+    if (rollout != null) {
+      details.put("rollout", rollout.details());
+    }
     if (pipeline != null) {
       pipeline.invalidConfig().ifPresent(p -> details.put("invalidConfig", p));
       pipeline.lastFailure().ifPresent(p -> details.put("lastFailure", p));
@@ -151,6 +217,9 @@ public final class Reloader {
       heartbeats.add(pipeline.heartbeat());
     }
     started.forEach(source -> heartbeats.addAll(source.heartbeats()));
+    if (rollout != null) {
+      heartbeats.add(rollout.heartbeat());
+    }
     return Health.of(heartbeats);
   }
 
@@ -159,6 +228,9 @@ public final class Reloader {
   }
 
   synchronized void close() {
+    if (rollout != null) {
+      rollout.close();
+    }
     started.forEach(ConfigSource::close);
     if (pipeline != null) {
       pipeline.close();

@@ -40,4 +40,21 @@ public record ConfigMapSettings(
     @Bindable(defaultValue = "30s") Duration startTimeout,
     @Nullable String podName,
     @Nullable String podNamespace,
-    @Bindable(defaultValue = "/etc/app/config") Path volumeDir) {}
+    @Bindable(defaultValue = "/etc/app/config") Path volumeDir) {
+
+  /** The same settings, rendering into {@code dir} (progressive rollout's private dir). */
+  public ConfigMapSettings withRenderDir(Path dir) {
+    return new ConfigMapSettings(
+        name,
+        namespace,
+        namespaceFile,
+        dir,
+        watchTimeout,
+        backoffMax,
+        degradedAfter,
+        startTimeout,
+        podName,
+        podNamespace,
+        volumeDir);
+  }
+}

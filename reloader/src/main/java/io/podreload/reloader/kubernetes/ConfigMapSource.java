@@ -503,7 +503,8 @@ public final class ConfigMapSource implements ConfigSource {
     }
   }
 
-  private String namespace() throws IOException {
+  /** The namespace watched: the one set, else the pod's. */
+  public String namespace() throws IOException {
     if (settings.namespace() != null && !settings.namespace().isBlank()) {
       return settings.namespace().trim();
     }

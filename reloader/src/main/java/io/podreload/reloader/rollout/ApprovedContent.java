@@ -44,13 +44,9 @@ public final class ApprovedContent {
 
   /** The source shows this content now; returns its version. */
   public synchronized String offer(DirSnapshot snapshot) {
-    Map<String, byte[]> files = new TreeMap<>();
-    for (ConfigFile file : snapshot.files()) {
-      files.put(file.name(), file.content());
-    }
     String version = snapshot.hash();
     versions.remove(version);
-    versions.put(version, files);
+    versions.put(version, files(snapshot));
     offered = version;
     List<String> old = new ArrayList<>(versions.keySet());
     for (int i = 0; versions.size() > keep + 1 && i < old.size(); i++) {
@@ -59,6 +55,23 @@ public final class ApprovedContent {
       }
     }
     return version;
+  }
+
+  /**
+   * Content found in the render dir at start (an earlier run rendered it, so it was approved):
+   * kept, and counted as the rendered version, without being offered.
+   */
+  public synchronized void keep(DirSnapshot rendered) {
+    versions.put(rendered.hash(), files(rendered));
+    this.rendered = rendered.hash();
+  }
+
+  private static Map<String, byte[]> files(DirSnapshot snapshot) {
+    Map<String, byte[]> files = new TreeMap<>();
+    for (ConfigFile file : snapshot.files()) {
+      files.put(file.name(), file.content());
+    }
+    return files;
   }
 
   /** The version the source shows now, or null before any. */

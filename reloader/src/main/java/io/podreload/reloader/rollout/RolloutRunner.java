@@ -1,5 +1,7 @@
 package io.podreload.reloader.rollout;
 
+import io.podreload.common.Backoff;
+import io.podreload.common.Heartbeat;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,6 +25,8 @@ public final class RolloutRunner implements AutoCloseable {
   private final Clock clock;
   private final Object lock = new Object();
   private final Thread thread;
+  private final Backoff backoff = new Backoff(FIRST_BACKOFF, MAX_BACKOFF);
+  private final Heartbeat heartbeat;
   private boolean poked = true;
   private volatile boolean closed;
   private volatile Instant lastTick;
@@ -32,6 +36,8 @@ public final class RolloutRunner implements AutoCloseable {
     this.clock = clock;
     this.thread = new Thread(this::loop, "rollout-" + agent.pod());
     this.thread.setDaemon(true);
+    // Idle, it ticks every 30 s; a tick may wait for the app's answer and the API's.
+    this.heartbeat = new Heartbeat("rollout", IDLE.multipliedBy(4), clock);
   }
 
   public void start() {
@@ -46,9 +52,14 @@ public final class RolloutRunner implements AutoCloseable {
     }
   }
 
-  /** When the loop last ticked (a heartbeat for liveness). */
+  /** When the loop last ticked. */
   public Instant lastTick() {
     return lastTick;
+  }
+
+  /** The loop's sign of life, for {@code /health/liveness}. */
+  public Heartbeat heartbeat() {
+    return heartbeat;
   }
 
   @Override
@@ -58,7 +69,6 @@ public final class RolloutRunner implements AutoCloseable {
   }
 
   private void loop() {
-    Duration backoff = FIRST_BACKOFF;
     while (!closed) {
       Instant wake;
       try {
@@ -67,15 +77,13 @@ public final class RolloutRunner implements AutoCloseable {
         }
         wake = agent.tick();
         lastTick = clock.instant();
-        backoff = FIRST_BACKOFF;
+        backoff.reset();
       } catch (RuntimeException | Error e) {
-        LOG.warn("rollout step failed, retrying in {} ms: {}", backoff.toMillis(), e.toString());
-        wake = clock.instant().plus(backoff);
-        backoff =
-            backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
-                ? MAX_BACKOFF
-                : backoff.multipliedBy(2);
+        Duration wait = backoff.next();
+        LOG.warn("rollout step failed, retrying in {} ms: {}", wait.toMillis(), e.toString());
+        wake = clock.instant().plus(wait);
       }
+      heartbeat.beat();
       Instant until = wake == null ? clock.instant().plus(IDLE) : wake;
       try {
         synchronized (lock) {
@@ -84,12 +92,13 @@ public final class RolloutRunner implements AutoCloseable {
             if (millis <= 0) {
               break;
             }
-            lock.wait(millis);
+            lock.wait(Math.min(millis, IDLE.toMillis()));
           }
         }
       } catch (InterruptedException e) {
-        return;
+        break;
       }
     }
+    heartbeat.dead("closed");
   }
 }

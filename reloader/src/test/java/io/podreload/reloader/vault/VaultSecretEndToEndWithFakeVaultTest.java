@@ -206,11 +206,27 @@ class VaultSecretEndToEndWithFakeVaultTest {
     env.put("APP_STATUS_FILE", statusFile.toString());
     env.put("APP_ACCESS_LOG", temp.resolve("access.log").toString());
     // The app at its default level: at debug, Micronaut logs each RefreshEvent with its values.
-    start(app, "app");
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .ignoreExceptions()
-        .until(() -> appConfig().at("/properties/db.password").asText().equals("******"));
+    Process appProcess = start(app, "app");
+    try {
+      // an app's start takes 2 s here, and ten times that when the machine is shared
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .ignoreExceptionsInstanceOf(IOException.class) // not listening yet
+          .until(
+              () -> {
+                if (!appProcess.isAlive()) {
+                  fail("the app exited " + appProcess.exitValue() + ":\n" + output("app"));
+                }
+                return appConfig().at("/properties/db.password").asText().equals("******");
+              });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(
+          "the app did not serve its masked config; its output:\n"
+              + output("app")
+              + "\nthe reloader's:\n"
+              + output("reloader"),
+          e);
+    }
   }
 
   private Process start(ProcessBuilder builder, String name) throws IOException {
