@@ -350,4 +350,41 @@ class ProgressiveRolloutWithRealProcessesTest {
           .contains("serving=" + state().path("version").asText(), "result=applied");
     }
   }
+
+  @Test
+  @Order(4)
+  void killingTheCanaryMidBakeLetsAnotherPodTakeTheClaimAndFinish() throws Exception {
+    api.put(NS, CM, Map.of("application.yml", config("six", 0)));
+    await().atMost(WAIT).until(() -> state().path("phase").asText().equals("canary"));
+    Pod killed = pod(state().path("canary").asText());
+    String version = state().path("version").asText();
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                api.configMap(NS, KubernetesCoordinationStore.recordsName(CM))
+                    .path("data")
+                    .path("pod." + killed.name())
+                    .asText()
+                    .contains("serving=" + version));
+
+    killed.ns().close(); // the whole pod, mid-bake: its reloader and its app
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                state().path("phase").asText().equals("promoted")
+                    && pods.stream()
+                        .filter(p -> p != killed)
+                        .allMatch(p -> answer(p).equals("six")));
+    assertThat(state().path("version").asText()).isEqualTo(version);
+    assertThat(state().path("canary").asText()).isNotEqualTo(killed.name());
+    assertThat(state().path("attempt").asInt()).isEqualTo(2);
+    assertThat(api.events())
+        .anyMatch(
+            e ->
+                e.path("reason").asText().equals("RolloutStarted")
+                    && e.path("message").asText().contains("stopped renewing"));
+  }
 }
