@@ -147,14 +147,26 @@ class ReloaderWithRealProcessesTest {
     assertThat(metric(reloaderPort, "reloader_target_pid")).isEqualTo((double) appPid);
   }
 
+  /**
+   * Latest wins: edits that arrive while a reload is in flight are not each signalled. The app is
+   * held stopped (SIGSTOP) while 50 edits land, so the first signal cannot be acknowledged before
+   * the burst ends, however slow the machine; once it runs again it must end on the last edit after
+   * a handful of signals, not fifty.
+   */
   @Test
-  void fiftyEditsInOneSecondLeaveTheAppOnTheLastAfterFarFewerSignals() throws Exception {
+  void fiftyEditsDuringOneReloadLeaveTheAppOnTheLastAfterAFewSignals() throws Exception {
     publish(config, greeting("start"));
     startApp();
     startReloader(Map.of());
-    for (int i = 1; i <= 50; i++) { // 50 edits within a quarter of a second
-      publish(config, greeting("edit " + i));
-      Thread.sleep(5);
+    long app = pod.hostPidOf(marker);
+    signal("STOP", app);
+    try {
+      for (int i = 1; i <= 50; i++) {
+        publish(config, greeting("edit " + i));
+      }
+      await().atMost(WAIT).until(() -> metric(reloaderPort, "reloader_signals_total") >= 1);
+    } finally {
+      signal("CONT", app);
     }
     await().atMost(WAIT).until(() -> get(appPort, "/").equals("edit 50"));
     String last = KubeletVolume.read(config).hash();
@@ -164,7 +176,12 @@ class ReloaderWithRealProcessesTest {
             () ->
                 last.equals(
                     StatusFile.read(statusFile).orElseThrow().sources().get(config.toString())));
-    assertThat(metric(reloaderPort, "reloader_signals_total")).isLessThan(25);
+    assertThat(metric(reloaderPort, "reloader_signals_total")).isLessThanOrEqualTo(3);
+  }
+
+  private static void signal(String name, long pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
+    assertThat(kill.waitFor()).as("kill -%s %d", name, pid).isZero();
   }
 
   @Test
