@@ -12,7 +12,6 @@ import io.podreload.reloader.target.AppTarget.Readiness;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -40,7 +39,6 @@ public final class Reconciler {
   private final BiConsumer<SourceChange, ReloadOutcome> outcomes;
   private final Clock clock;
   private final ConfigValidator validator;
-  private final Map<String, SourceChange> latest = new LinkedHashMap<>();
   private TriggerException.Reason lastTriggerError;
   private Instant startingSince;
   private boolean startingReported;
@@ -70,12 +68,11 @@ public final class Reconciler {
 
   /** The path to the reload; returns the reload to confirm, when the app was asked for one. */
   Optional<Triggered> trigger(Batch batch) {
-    batch.changes().forEach(change -> latest.put(change.snapshot().key(), change));
-    invalidConfig = validator.problem(latest.values()).orElse(null);
+    invalidConfig = validator.problem(batch.changes()).orElse(null);
     if (invalidConfig != null) {
       metrics.validationFailure();
       LOG.warn("not reloading the app: {}; it keeps its last good config", invalidConfig);
-      finish(batch, new ReloadOutcome(Result.INVALID, invalidConfig), false);
+      finish(batch, new ReloadOutcome(Result.INVALID, invalidConfig));
       return Optional.empty();
     }
     Map<String, String> expected = batch.expected();
@@ -131,35 +128,34 @@ public final class Reconciler {
   }
 
   private void answered(Batch batch, Answer answer) {
-    if (answer.result() == Answer.Result.SUPERSEDED) {
-      LOG.debug("the app loaded newer content than {}", batch);
-      return;
+    switch (answer.result()) {
+      case SUPERSEDED -> LOG.debug("the app loaded newer content than {}", batch);
+      case UNANSWERED -> {
+        lastFailure = answer.message();
+        LOG.warn(answer.message());
+        finish(batch, new ReloadOutcome(Result.SIGNAL_FAILED, answer.message()));
+        queue.retryLater(batch.changes());
+      }
+      case APPLIED -> {
+        answeredNow();
+        LOG.info(
+            "reload applied: {} ({}) in {} ms", batch, answer.who(), sinceSeen(batch).toMillis());
+        finish(batch, new ReloadOutcome(Result.APPLIED, null));
+      }
+      case REJECTED -> {
+        answeredNow();
+        LOG.warn(
+            "reload rejected by the app ({}), which keeps its last good config: {}",
+            answer.who(),
+            answer.message());
+        finish(batch, new ReloadOutcome(Result.REJECTED, answer.message()));
+      }
     }
-    if (answer.result() == Answer.Result.UNANSWERED) {
-      lastFailure = answer.message();
-      LOG.warn(answer.message());
-      finish(batch, new ReloadOutcome(Result.SIGNAL_FAILED, answer.message()), false);
-      queue.retryLater(batch.changes());
-      return;
-    }
+  }
+
+  private void answeredNow() {
     queue.answered();
     lastFailure = null;
-    boolean applied = answer.result() == Answer.Result.APPLIED;
-    long millis = Duration.between(batch.seenAt(), clock.instant()).toMillis();
-    if (applied) {
-      LOG.info("reload applied: {} ({}) in {} ms", batch, answer.who(), millis);
-    } else {
-      LOG.warn(
-          "reload rejected by the app ({}), which keeps its last good config: {}",
-          answer.who(),
-          answer.message());
-    }
-    finish(
-        batch,
-        applied
-            ? new ReloadOutcome(Result.APPLIED, null)
-            : new ReloadOutcome(Result.REJECTED, answer.message()),
-        true);
   }
 
   private void starting(Readiness readiness) {
@@ -184,17 +180,21 @@ public final class Reconciler {
     if (e.reason() != lastTriggerError) { // one line per kind of trouble, not one per retry
       LOG.warn("cannot reload the app, will retry: {}", e.getMessage());
       lastTriggerError = e.reason();
-      finish(batch, new ReloadOutcome(Result.SIGNAL_FAILED, e.getMessage()), false);
+      finish(batch, new ReloadOutcome(Result.SIGNAL_FAILED, e.getMessage()));
     }
     queue.retryLater(batch.changes());
   }
 
-  private void finish(Batch batch, ReloadOutcome outcome, boolean answeredNow) {
+  private void finish(Batch batch, ReloadOutcome outcome) {
     metrics.reload(outcome.result());
-    if (answeredNow) {
-      metrics.latency(Duration.between(batch.seenAt(), clock.instant()));
+    if (outcome.result() == Result.APPLIED || outcome.result() == Result.REJECTED) {
+      metrics.latency(sinceSeen(batch)); // the app answered: the reload's lag
     }
     batch.changes().forEach(change -> outcomes.accept(change, outcome));
+  }
+
+  private Duration sinceSeen(Batch batch) {
+    return Duration.between(batch.seenAt(), clock.instant());
   }
 
   /** Records a failure the step itself could not turn into an outcome (an Error, say). */
