@@ -12,7 +12,7 @@ need_jars
 classpath_file=reloader/target/test.classpath
 if [ ! -f "$classpath_file" ] || [ ! -d reloader/target/test-classes/io/podreload/reloader/kubernetes ] \
   || [ reloader/pom.xml -nt "$classpath_file" ]; then
-  ./mvnw -B -q -pl common,reloader test-compile dependency:build-classpath \
+  ./mvnw -B -q -pl common,devtools,reloader test-compile dependency:build-classpath \
     -Dmdep.outputFile=target/test.classpath -Dmdep.includeScope=test >&2 \
     || die "cannot compile the fake API server"
 fi

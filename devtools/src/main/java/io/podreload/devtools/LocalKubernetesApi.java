@@ -29,8 +29,8 @@ import java.util.regex.Pattern;
 
 /**
  * A stand-in for the Kubernetes API server, for ConfigMaps and Events: what the reloader uses. It
- * runs the fleet of {@code bin/local-pod --replicas N} ({@link LocalFleet}) and is the API server of
- * the reloader's tests, because no kube-apiserver runs on a developer's machine or in CI and
+ * runs the fleet of {@code bin/local-pod --replicas N} ({@link LocalFleet}) and is the API server
+ * of the reloader's tests, because no kube-apiserver runs on a developer's machine or in CI and
  * fabric8's mock serves client-java's HTTP watches badly. It speaks the documented protocol that a
  * client sees: list with {@code fieldSelector=metadata.name=...} and a list resourceVersion; watch
  * ({@code watch=true}) as a chunked stream of newline-delimited JSON events (ADDED, MODIFIED,
@@ -329,8 +329,8 @@ public final class LocalKubernetesApi implements AutoCloseable {
   }
 
   /**
-   * Calls {@code listener} with every stored change (the object as written), in the order of
-   * their resourceVersions, on the writer's thread while the server holds its lock: keep it short.
+   * Calls {@code listener} with every stored change (the object as written), in the order of their
+   * resourceVersions, on the writer's thread while the server holds its lock: keep it short.
    */
   public void onChange(java.util.function.Consumer<JsonNode> listener) {
     listeners.add(listener);
