@@ -1,7 +1,6 @@
 package io.podreload.e2e;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -76,7 +75,10 @@ class LocalFleetEndToEndTest {
           .until(() -> text(output).contains("local-pod | the fleet is up") || !fleet.isAlive());
       assertTrue(fleet.isAlive(), () -> "bin/local-pod --replicas exited:\n" + text(output));
       for (int i = 0; i < REPLICAS; i++) {
-        assertEquals("one", greeting(base + 100 * i), "pod-" + (i + 1) + " before the edit");
+        int port = base + 100 * i;
+        await("pod-" + (i + 1) + " serves the first version")
+            .atMost(ROLLOUT)
+            .until(() -> "one".equals(greeting(port)));
       }
 
       Path temp = work.resolve(".application.yml.tmp");
