@@ -162,4 +162,28 @@ class LineCutterTest {
     assertThat(out).containsExactly("old 1", "old 2", "old 2");
     assertThat(offsets).containsExactly(0L, 6L, 6L);
   }
+
+  /**
+   * A line that straddles the end of the read-ahead is moved to its start with what follows it:
+   * lines of 1,000 bytes never end at 64 KiB, so each refill moves a partial line.
+   */
+  @Test
+  void aPartialLineAtTheEndOfTheReadAheadIsMovedToItsStartIntact() throws Exception {
+    LineCutter cutter = new LineCutter(1024);
+    StringBuilder text = new StringBuilder();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      String line = String.format("%05d ", i) + "y".repeat(993);
+      expected.add(line);
+      text.append(line).append('\n');
+    }
+    append(text.toString());
+    readAll(cutter, 1000);
+    assertThat(out).isEqualTo(expected);
+    for (int i = 0; i < 200; i++) {
+      assertThat(offsets.get(i)).isEqualTo(i * 1000L);
+    }
+    assertThat(cutter.consumed()).isEqualTo(200_000);
+    assertThat(cutter.hasRest()).isFalse();
+  }
 }
