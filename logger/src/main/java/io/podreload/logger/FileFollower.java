@@ -89,6 +89,13 @@ final class FileFollower implements AutoCloseable {
    */
   private final List<FileIdentity> earlier = new ArrayList<>();
 
+  /**
+   * Device and inode of the last file seen at {@link #followed} (null before any): a new file there
+   * means this one left the name, which is one rotation. A file found next to the name that was
+   * never seen at it counts when it is opened instead, so each file that leaves counts once.
+   */
+  private long[] lastAtName;
+
   private long linesTaken;
   private long bytesTaken;
   private boolean checkpointConsulted;
@@ -597,7 +604,10 @@ final class FileFollower implements AutoCloseable {
     }
     pending.addLast(seen);
     notePendingSize(atPath);
-    metrics.rotations.increment();
+    if (lastAtName != null) {
+      metrics.rotations.increment(); // the file seen at the name before left it
+    }
+    lastAtName = atPath;
     if (!finite) {
       LOG.info("[{}] {} was rotated or replaced; finishing the old file first", output, followed);
       finite = true;
@@ -837,6 +847,8 @@ final class FileFollower implements AutoCloseable {
                 && !namesOnlyAnInode(saved.get())
                 && resume(saved.get()); // a failure: tried again
         checkpointConsulted = true;
+        // the checkpoint's file was at the name: the next file seen there means it left
+        saved.ifPresent(cp -> lastAtName = new long[] {cp.identity().dev(), cp.identity().ino()});
         if (resumed) {
           return true;
         }
@@ -924,6 +936,7 @@ final class FileFollower implements AutoCloseable {
     consumed = 0;
     setIdentity(FileIdentity.of(before, ch));
     openDevIno = before;
+    lastAtName = before;
     openedMtime = Files.getLastModifiedTime(followed);
     pending.clear();
     pendingSizes.clear();

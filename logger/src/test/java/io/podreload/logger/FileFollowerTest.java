@@ -37,13 +37,19 @@ class FileFollowerTest {
 
   private void pollAll(FileFollower f) throws IOException {
     for (int quiet = 0; quiet < 3; ) {
-      quiet = f.poll(batch, 1000, 1 << 20) ? 0 : quiet + 1;
-      for (int i = 0; i < batch.count(); i++) {
-        out.add(new String(batch.data(), batch.start(i), batch.length(i), StandardCharsets.UTF_8));
-        ids.add(batch.source(i) + "@" + batch.offset(i));
-      }
-      batch.clear();
+      quiet = pollOnce(f, 1000) ? 0 : quiet + 1;
     }
+  }
+
+  /** One poll taking at most {@code maxLines} lines, as a pipeline whose batch fills up. */
+  private boolean pollOnce(FileFollower f, int maxLines) throws IOException {
+    boolean progress = f.poll(batch, maxLines, 1 << 20);
+    for (int i = 0; i < batch.count(); i++) {
+      out.add(new String(batch.data(), batch.start(i), batch.length(i), StandardCharsets.UTF_8));
+      ids.add(batch.source(i) + "@" + batch.offset(i));
+    }
+    batch.clear();
+    return progress;
   }
 
   private static void append(Path file, String... lines) throws IOException {
@@ -129,5 +135,84 @@ class FileFollowerTest {
     clock.advance(); // the rotated files are quiet: nobody writes to them any more
     pollAll(f);
     assertThat(out).containsExactly("a1", "a2", "b1", "c1");
+  }
+
+  /**
+   * Each file that leaves the name counts once: one renamed away before the follower's first look
+   * is counted when it is read, and the file found at the name then is not a second rotation.
+   */
+  @Test
+  void aRotationBeforeTheFirstLookIsCountedOnce() throws Exception {
+    Path log = dir.resolve("access.log");
+    append(log, "a1");
+    Files.move(log, dir.resolve("access.log.1"));
+    append(log, "b1");
+    FileFollower f = follower(log);
+    pollAll(f);
+    clock.advance();
+    pollAll(f);
+    assertThat(out).containsExactly("a1", "b1");
+    assertThat(metrics.rotations.value()).isEqualTo(1.0);
+  }
+
+  /**
+   * As the logger far behind meets three rotations: the first file is open, the files rotated after
+   * it were seen at the name or not; each of the three counts once.
+   */
+  @Test
+  void threeRenameRotationsWhileFarBehindCountThree() throws Exception {
+    Path log = dir.resolve("access.log");
+    append(log, "a1");
+    FileFollower f = follower(log);
+    pollOnce(f, 1000);
+    for (String file : List.of("b", "c", "d")) {
+      if (Files.exists(dir.resolve("access.log.1"))) {
+        Files.move(
+            dir.resolve("access.log.1"),
+            dir.resolve("access.log.2"),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      Files.move(log, dir.resolve("access.log.1"));
+      append(log, file + "1");
+      if (file.equals("b")) {
+        pollOnce(f, 1000); // sees b at the name once
+      }
+    }
+    clock.advance();
+    pollAll(f);
+    clock.advance();
+    pollAll(f);
+    assertThat(out).containsExactly("a1", "b1", "c1", "d1");
+    assertThat(metrics.rotations.value()).isEqualTo(3.0);
+    assertThat(metrics.lostFiles.value()).isEqualTo(0.0);
+  }
+
+  /**
+   * A rotation before the first look, then two more while that file is read: three files left the
+   * name, three rotations (the logger far behind when its first look came late).
+   */
+  @Test
+  void aRotationBeforeTheFirstLookAndTwoAfterCountThree() throws Exception {
+    Path log = dir.resolve("access.log");
+    append(log, "a1");
+    Files.move(log, dir.resolve("access.log.1"));
+    append(log, "b1");
+    FileFollower f = follower(log);
+    pollOnce(f, 1); // a1 only: the follower stays in the first file
+    for (String file : List.of("c", "d")) {
+      Files.move(
+          dir.resolve("access.log.1"),
+          dir.resolve("access.log.2"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.move(log, dir.resolve("access.log.1"));
+      append(log, file + "1");
+      pollOnce(f, 0); // looks at the name, takes no line
+    }
+    clock.advance();
+    pollAll(f);
+    clock.advance();
+    pollAll(f);
+    assertThat(out).containsExactly("a1", "b1", "c1", "d1");
+    assertThat(metrics.rotations.value()).isEqualTo(3.0);
   }
 }

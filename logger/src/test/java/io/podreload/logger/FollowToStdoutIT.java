@@ -73,8 +73,15 @@ class FollowToStdoutIT {
     try (SequenceWriter writer = new SequenceWriter(log())) {
       writer.write(100_000);
       try (LoggerProcess logger = LoggerProcess.start(dir, null, env())) {
-        // nobody reads the pipe yet: the logger is stuck in the first file
-        patiently().until(() -> bytesBehind(logger.get("/prometheus")) > 1_000_000);
+        // nobody reads the pipe yet: the logger has the first file open (it read lines from it;
+        // bytes behind alone holds before its first look) and is stuck in it, far from its end
+        patiently()
+            .until(
+                () -> {
+                  String metrics = logger.get("/prometheus");
+                  return sample(metrics, "logger_lines_read_total{") > 0
+                      && bytesBehind(metrics) > 1_000_000;
+                });
         // three rotations before it gets further: access.log.1 and .2 are written and renamed
         // on, and the first file's name is removed (the logger still holds it open)
         for (int i = 0; i < 3; i++) {
@@ -378,11 +385,16 @@ class FollowToStdoutIT {
   }
 
   private static long bytesBehind(String metrics) {
+    return sample(metrics, "logger_bytes_behind{");
+  }
+
+  /** The value of the first sample whose line starts with {@code prefix}, or 0. */
+  private static long sample(String metrics, String prefix) {
     if (metrics == null) {
       return 0;
     }
     for (String line : metrics.split("\n")) {
-      if (line.startsWith("logger_bytes_behind{")) {
+      if (line.startsWith(prefix)) {
         return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }
     }

@@ -222,8 +222,92 @@ public final class FakeKubernetesApi implements AutoCloseable {
     return cm == null ? null : cm.deepCopy();
   }
 
+  /**
+   * Holds the next {@code count} writes (PUT or PATCH) of one ConfigMap until all of them have
+   * arrived, then lets them go together: writers that read the same resourceVersion reach the
+   * server at the same moment, the race a busy cluster makes, made certain. The API server then
+   * serves them one at a time, as it does.
+   */
+  public WriteGate holdWrites(String namespace, String name, int count) {
+    WriteGate gate = new WriteGate(count);
+    synchronized (gates) {
+      gates.put(namespace + "/" + name, gate);
+    }
+    return gate;
+  }
+
+  private WriteGate gateFor(String key) {
+    synchronized (gates) {
+      WriteGate gate = gates.get(key);
+      if (gate == null || !gate.admit()) {
+        return null;
+      }
+      if (gate.full()) {
+        gates.remove(key);
+      }
+      return gate;
+    }
+  }
+
+  private final Map<String, WriteGate> gates = new HashMap<>();
+
+  /** See {@link #holdWrites}. */
+  public static final class WriteGate {
+    private final int count;
+    private final java.util.concurrent.CountDownLatch arrived;
+    private final List<Integer> answers = new CopyOnWriteArrayList<>();
+    private int admitted;
+
+    private WriteGate(int count) {
+      this.count = count;
+      this.arrived = new java.util.concurrent.CountDownLatch(count);
+    }
+
+    private boolean admit() {
+      return admitted++ < count;
+    }
+
+    private boolean full() {
+      return admitted >= count;
+    }
+
+    private void arrive() {
+      arrived.countDown();
+      try {
+        arrived.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    private void answered(int code) {
+      answers.add(code);
+    }
+
+    /** Whether all the held writes arrived and were let go. */
+    public boolean opened() {
+      return arrived.getCount() == 0;
+    }
+
+    /** The HTTP status of each held write, in the order the server answered them. */
+    public List<Integer> answers() {
+      return List.copyOf(answers);
+    }
+
+    /** Lets the held writes go now, however many arrived (the server is closing). */
+    void release() {
+      while (arrived.getCount() > 0) {
+        arrived.countDown();
+      }
+    }
+  }
+
   @Override
   public void close() {
+    synchronized (gates) {
+      gates.values().forEach(WriteGate::release);
+      gates.clear();
+    }
     dropWatches();
     server.stop(0);
   }
@@ -272,7 +356,17 @@ public final class FakeKubernetesApi implements AutoCloseable {
           && cms.group(2) != null
           && ("PUT".equals(exchange.getRequestMethod())
               || "PATCH".equals(exchange.getRequestMethod()))) {
-        write(exchange, cms.group(1), cms.group(2), query);
+        WriteGate gate = gateFor(cms.group(1) + "/" + cms.group(2));
+        try {
+          if (gate != null) {
+            gate.arrive();
+          }
+          write(exchange, cms.group(1), cms.group(2), query);
+        } finally {
+          if (gate != null) {
+            gate.answered(exchange.getResponseCode());
+          }
+        }
       } else if (cms.matches() && "GET".equals(exchange.getRequestMethod())) {
         if (cms.group(2) != null) {
           get(exchange, cms.group(1), cms.group(2));

@@ -45,7 +45,9 @@ import org.junit.jupiter.api.io.TempDir;
  * signals and reading its health from the app's management port. The one stand-in is the Kubernetes
  * API server ({@link FakeKubernetesApi}: no kube-apiserver runs here), shared by the three as a
  * cluster's would be. The app's demo fault {@code app.failure-rate} makes an edit that validates
- * but fails requests. The tests run in order on the same fleet: a good edit, then a bad one.
+ * but fails requests. The tests run in order on the same fleet: a good edit, a bad one, two in
+ * quick succession, writes of the three at the same moment (held by the fake until all arrived),
+ * then the canary killed mid-bake.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -61,6 +63,8 @@ class ProgressiveRolloutWithRealProcessesTest {
 
   @TempDir static Path tmp;
   private FakeKubernetesApi api;
+  private FakeKubernetesApi.WriteGate firstRecords;
+  private JsonNode recordsAfterFirstWrites;
   private final List<Pod> pods = new ArrayList<>();
   private final List<Observation> observations = new CopyOnWriteArrayList<>();
   private volatile boolean sampling;
@@ -102,6 +106,8 @@ class ProgressiveRolloutWithRealProcessesTest {
     api.put(NS, CM, Map.of("application.yml", config("one", 0)));
     api.put(NS, KubernetesCoordinationStore.stateName(CM), Map.of());
     api.put(NS, KubernetesCoordinationStore.recordsName(CM), Map.of());
+    // The three pods' first records reach the API server at the same moment (scenario 5).
+    firstRecords = api.holdWrites(NS, KubernetesCoordinationStore.recordsName(CM), 3);
     for (String name : List.of("app-a", "app-b", "app-c")) {
       Path dir = tmp.resolve(name);
       Files.createDirectories(dir.resolve("run"));
@@ -125,6 +131,9 @@ class ProgressiveRolloutWithRealProcessesTest {
     for (Pod pod : pods) {
       await().atMost(START).until(() -> answer(pod).equals("one"));
     }
+    await().atMost(START).until(() -> firstRecords.answers().size() == 3);
+    recordsAfterFirstWrites =
+        api.configMap(NS, KubernetesCoordinationStore.recordsName(CM)).path("data");
     sampling = true;
     sampler = new Thread(this::sample, "fleet-sampler");
     sampler.start();
@@ -353,6 +362,49 @@ class ProgressiveRolloutWithRealProcessesTest {
 
   @Test
   @Order(4)
+  void conflictingWritesByThreeReloadersAtOnceLoseNoPodsRecord() throws Exception {
+    // The records: three server-side applies held until all three arrived, then served together.
+    assertThat(firstRecords.answers()).containsExactly(200, 200, 200);
+    for (Pod pod : pods) {
+      assertThat(recordsAfterFirstWrites.path("pod." + pod.name()).asText())
+          .as("%s's first record, applied at the same moment as the others'", pod.name())
+          .contains("attempted=", "result=");
+    }
+
+    // The claims: the first claimer's write is held until the two others claimed too, so all
+    // three carry the same resourceVersion; the API server takes one and answers 409 to the rest.
+    long conflictsBefore = api.conflicts();
+    FakeKubernetesApi.WriteGate claims =
+        api.holdWrites(NS, KubernetesCoordinationStore.stateName(CM), pods.size());
+    api.put(NS, CM, Map.of("application.yml", config("seven", 0)));
+    await().atMost(WAIT).until(() -> claims.answers().size() == pods.size());
+    assertThat(claims.answers()).containsExactlyInAnyOrder(200, 409, 409);
+    assertThat(api.conflicts() - conflictsBefore).isGreaterThanOrEqualTo(2);
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                state().path("phase").asText().equals("promoted")
+                    && pods.stream().allMatch(p -> answer(p).equals("seven")));
+    String version = state().path("version").asText();
+    assertThat(api.events())
+        .as("one rollout started: the losers of the claim posted nothing")
+        .filteredOn(
+            e ->
+                e.path("reason").asText().equals("RolloutStarted")
+                    && e.path("message").asText().contains(version))
+        .hasSize(1);
+    JsonNode records = api.configMap(NS, KubernetesCoordinationStore.recordsName(CM)).path("data");
+    for (Pod pod : pods) {
+      assertThat(records.path("pod." + pod.name()).asText())
+          .as("%s's record after the losers re-read and retried", pod.name())
+          .contains("serving=" + version, "result=applied");
+    }
+  }
+
+  @Test
+  @Order(5)
   void killingTheCanaryMidBakeLetsAnotherPodTakeTheClaimAndFinish() throws Exception {
     api.put(NS, CM, Map.of("application.yml", config("six", 0)));
     await().atMost(WAIT).until(() -> state().path("phase").asText().equals("canary"));
