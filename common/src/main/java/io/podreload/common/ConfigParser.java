@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -51,8 +50,7 @@ public final class ConfigParser {
     } else if (name.endsWith(".json")) {
       return flattenJson(file.name(), parseJson(file.name(), text));
     } else if (name.endsWith(".yml") || name.endsWith(".yaml")) {
-      Map<String, Object> flat = parseYaml(file.name(), text);
-      return flat == null ? Map.of() : flat; // an empty document is an empty config
+      return parseYaml(file.name(), text); // an empty document is an empty config
     } else {
       throw new ConfigParseException(file.name(), "not a config file (" + supported() + ")");
     }
@@ -67,45 +65,35 @@ public final class ConfigParser {
       throw new ConfigParseException(
           file, "the top level must be a mapping of keys, not a " + kind(tree));
     }
-    checkShape(file, "", map, 1, new IdentityHashMap<>());
+    checkShape(file, "", map, 1);
     Map<String, Object> flat = new LinkedHashMap<>();
     flatten("", map, flat);
     return flat;
   }
 
   /**
-   * Rejects what would overflow a stack later, in flattening, hashing, comparing or printing: a
-   * mapping or list that contains itself (a YAML alias inside its own anchor) and nesting deeper
-   * than {@link #MAX_DEPTH}. {@code open} holds the collections on the path from the top, by
-   * identity: an anchor used twice side by side is no cycle.
+   * Rejects nesting deeper than {@link #MAX_DEPTH} (in JSON, which holds no aliases and so no
+   * cycles), before it would cost a stack frame per level in flattening, hashing or printing.
    */
-  private static void checkShape(
-      String file, String key, Object value, int depth, IdentityHashMap<Object, Boolean> open)
+  private static void checkShape(String file, String key, Object value, int depth)
       throws ConfigParseException {
     if (!(value instanceof Map<?, ?>) && !(value instanceof List<?>)) {
       return;
     }
-    String where = key.isEmpty() ? "the top level" : "key " + key;
     if (depth > MAX_DEPTH) {
-      throw tooDeep(file, " at " + where);
-    }
-    if (open.put(value, Boolean.TRUE) != null) {
-      throw new ConfigParseException(
-          file,
-          where + " contains itself (a YAML alias used inside its own anchor); remove the cycle");
+      throw tooDeep(file, " at " + (key.isEmpty() ? "the top level" : "key " + key));
     }
     if (value instanceof Map<?, ?> map) {
       for (Map.Entry<?, ?> entry : map.entrySet()) {
         String child = key.isEmpty() ? String.valueOf(entry.getKey()) : key + "." + entry.getKey();
-        checkShape(file, child, entry.getValue(), depth + 1, open);
+        checkShape(file, child, entry.getValue(), depth + 1);
       }
     } else {
       List<?> list = (List<?>) value;
       for (int i = 0; i < list.size(); i++) {
-        checkShape(file, key + "[" + i + "]", list.get(i), depth + 1, open);
+        checkShape(file, key + "[" + i + "]", list.get(i), depth + 1);
       }
     }
-    open.remove(value);
   }
 
   static ConfigParseException tooDeep(String file, String where) {

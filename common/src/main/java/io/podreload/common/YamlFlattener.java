@@ -60,12 +60,11 @@ final class YamlFlattener {
   private int height;
 
   YamlFlattener() {
-    options.setAllowDuplicateKeys(false);
     options.setProcessComments(false);
   }
 
   /**
-   * The document's properties, or null for an empty document (no content, or a null).
+   * The document's properties; none for an empty document (no content, or a null).
    *
    * @throws ConfigParseException naming the file, and the line where known
    */
@@ -73,17 +72,14 @@ final class YamlFlattener {
     this.file = file;
     this.parser = new ParserImpl(new StreamReader(text), options);
     this.out = new LinkedHashMap<>();
-    anchors.clear();
-    open.clear();
     collectionAliases = 0;
     try {
       next(); // stream start
       if (parser.checkEvent(Event.ID.StreamEnd)) {
-        return null;
+        return out;
       }
       next(); // document start
       Event root = next();
-      Map<String, Object> result = out;
       if (root instanceof MappingStartEvent start) {
         collectionTag(start, Tag.MAP, "mapping");
         remember(start);
@@ -96,7 +92,6 @@ final class YamlFlattener {
               "the top level must be a mapping of keys, not a "
                   + (value instanceof List<?> ? "list" : "scalar value"));
         }
-        result = null;
       }
       next(); // document end
       if (!parser.checkEvent(Event.ID.StreamEnd)) {
@@ -104,10 +99,12 @@ final class YamlFlattener {
             parser.peekEvent().getStartMark(),
             "expected a single document in the stream, but found another document");
       }
-      return result;
+      return out;
     } finally {
       parser = null; // the text, for the collector
-      anchors.clear();
+      out = null;
+      anchors.clear(); // a document's anchors are its own, and so is a cycle left open
+      open.clear();
     }
   }
 
@@ -135,12 +132,11 @@ final class YamlFlattener {
       Event value = next();
       if (value instanceof MappingStartEvent nested
           && nested.getAnchor() == null
-          && isMap(nested)
-          && !parser.checkEvent(Event.ID.MappingEnd)) {
+          && isMap(nested)) {
         int before = out.size();
         flattenMapping(name + ".", depth + 1, nested);
         if (out.size() == before) {
-          out.put(name, new LinkedHashMap<>()); // its merges brought nothing: an empty map
+          out.put(name, new LinkedHashMap<>()); // {}, or its merges brought nothing
         }
       } else {
         put(name, build(value, depth + 1, name));
@@ -266,7 +262,8 @@ final class YamlFlattener {
   private List<Map<?, ?>> merge(List<Map<?, ?>> merges, Event event, int depth, String path)
       throws ConfigParseException {
     List<Map<?, ?>> all = merges == null ? new ArrayList<>() : merges;
-    Object value = build(event, depth + 1, child(path, "<<"));
+    // the merged mapping's entries become this mapping's: they sit one level below it
+    Object value = build(event, depth, path);
     if (value instanceof Map<?, ?> map) {
       all.add(map);
     } else if (value instanceof List<?> list) {
@@ -402,17 +399,14 @@ final class YamlFlattener {
   /**
    * SnakeYAML's resolver, which tries its null patterns on every short scalar (every key): a scalar
    * whose first character starts none of its patterns is text without trying any. The null patterns
-   * ({@code ~ null Null NULL}, the empty scalar and a blank) start with a character that starts
-   * another pattern too, or are empty or blank, which go the long way.
+   * ({@code ~ null Null NULL}, the empty scalar, and a blank, which no plain scalar is) start with
+   * a character that starts another pattern too, and the empty one goes the long way. Called for
+   * scalars only; one that is not plain is text either way.
    */
   private static final class TextFirstResolver extends Resolver {
     @Override
     public Tag resolve(NodeId kind, String value, boolean implicit) {
-      if (kind == NodeId.scalar
-          && implicit
-          && !value.isEmpty()
-          && value.charAt(0) != ' '
-          && !yamlImplicitResolvers.containsKey(value.charAt(0))) {
+      if (!value.isEmpty() && !yamlImplicitResolvers.containsKey(value.charAt(0))) {
         return Tag.STR;
       }
       return super.resolve(kind, value, implicit);

@@ -205,6 +205,103 @@ class ConfigParserTest {
         rejection("a.yml", "a: &x\n  l:\n    - 1\n    - b: *x\n"));
   }
 
+  @Test
+  void anAnchorBelongsToItsDocumentOnly() throws Exception {
+    assertEquals(Map.of("a.k", "v"), parse("a.yml", "a: &x {k: v}\n"));
+    assertEquals(
+        "a.yml: invalid YAML at line 1: found undefined alias x", rejection("a.yml", "b: *x\n"));
+    assertTrue(rejection("a.yml", "a: &x [*x]\n").contains("contains itself"));
+    assertEquals(
+        "a.yml: invalid YAML at line 1: found undefined alias x", rejection("a.yml", "b: *x\n"));
+  }
+
+  @Test
+  void theTopLevelAnchoredAndUsedInsideItselfIsACycle() {
+    assertEquals(
+        "a.yml: key a at line 2 contains itself (a YAML alias used inside its own anchor);"
+            + " remove the cycle",
+        rejection("a.yml", "&x\na: *x\n"));
+  }
+
+  @Test
+  void aTopLevelThatIsNotAMappingIsNamedForWhatItIs() throws Exception {
+    String list = "the top level must be a mapping of keys, not a list";
+    String scalar = "the top level must be a mapping of keys, not a scalar value";
+    assertEquals("a.yml: " + list, rejection("a.yml", "- a\n"));
+    assertEquals("a.yml: " + scalar, rejection("a.yml", "just text\n"));
+    assertEquals("a.json: " + list, rejection("a.json", "[1]"));
+    assertEquals("a.json: " + scalar, rejection("a.json", "\"text\""));
+    assertTrue(parse("a.json", "null").isEmpty());
+  }
+
+  @Test
+  void aSyntaxErrorNamesItsLineAndASecretFilesMessageKeepsOnlyTheLine() {
+    ConfigParseException e =
+        assertThrows(
+            ConfigParseException.class,
+            () -> parse("vault.yml", "a: 1\nb: 2\npassword: \"s3cret\" tail\n"));
+    assertTrue(e.getMessage().startsWith("vault.yml: invalid YAML at line 3: "), e.getMessage());
+    assertEquals("vault.yml", e.file());
+    assertEquals("vault.yml: cannot be parsed at line 3 (details withheld: secret)", e.placeOnly());
+    ConfigParseException json =
+        assertThrows(ConfigParseException.class, () -> parse("v.json", "{\"k\": s3cret}"));
+    assertEquals("v.json: cannot be parsed at line 1 (details withheld: secret)", json.placeOnly());
+  }
+
+  @Test
+  void yamlAndYmlAreBothYaml() throws Exception {
+    assertEquals(Map.of("a.b", 1), parse("a.yaml", "a: {b: 1}\n"));
+    assertEquals(Map.of("a.b", 1), parse("A.YML", "a: {b: 1}\n"));
+  }
+
+  @Test
+  void fiftyAliasesOfMappingsOrListsAreAcceptedAndTheFirstOneMoreIsNot() throws Exception {
+    StringBuilder fifty = new StringBuilder("base: &b {k: v}\nscalar: &s text\n");
+    for (int i = 0; i < YamlFlattener.MAX_COLLECTION_ALIASES; i++) {
+      fifty.append("c").append(i).append(": *b\n");
+    }
+    for (int i = 0; i < 100; i++) {
+      fifty.append("s").append(i).append(": *s\n"); // aliases of scalars cost nothing: no cap
+    }
+    assertEquals(152, parse("a.yml", fifty.toString()).size());
+    String more = rejection("a.yml", fifty + "one-more: *b\n");
+    assertTrue(more.contains("more than 50 aliases of mappings or lists"), more);
+  }
+
+  /** {@code levels} lists, each inside the one before, in flow style. */
+  private static String lists(int levels) {
+    return "[".repeat(levels) + "]".repeat(levels);
+  }
+
+  @Test
+  void theDepthLimitHoldsInEveryPlaceAValueCanSit() throws Exception {
+    int max = ConfigParser.MAX_DEPTH;
+    String[][] places = { // {document at the limit with %s of n levels, n}
+      {"a: %s\n", "1"},
+      {"a: [%s]\n", "2"},
+      {"a: [{b: %s}]\n", "3"},
+      {"a: {b: [{c: %s}]}\n", "4"},
+      {"? %s\n: v\n", "1"},
+      {"a:\n  <<: {b: %s}\n", "2"},
+      {"x: &x %s\na: {b: *x}\n", "2"},
+      {"{\"a\": [{\"b\": %s}]}", "3"},
+    };
+    for (String[] place : places) {
+      int above = Integer.parseInt(place[1]);
+      String name = place[0].startsWith("{") ? "a.json" : "a.yml";
+      String fits = place[0].replace("%s", lists(max - above));
+      assertTrue(parse(name, fits).size() >= 1, fits);
+      String over = place[0].replace("%s", lists(max - above + 1));
+      assertTrue(rejection(name, over).contains("nest more than " + max), over);
+    }
+    String json = "{\"a\": [{\"b\": " + lists(max - 2) + "}]}";
+    assertEquals(
+        "a.json: mappings and lists nest more than 64 levels deep at key a[0].b"
+            + "[0]".repeat(max - 3)
+            + "; flatten the structure",
+        rejection("a.json", json));
+  }
+
   /**
    * The documents a config may hold, each read both ways: by the parser (events straight to flat
    * keys) and by SnakeYAML's safe loader, whose tree is then flattened. Both must agree on every
