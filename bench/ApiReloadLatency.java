@@ -1,4 +1,4 @@
-import io.podreload.reloader.kubernetes.FakeKubernetesApi;
+import io.podreload.devtools.LocalKubernetesApi;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +21,7 @@ public class ApiReloadLatency {
     int reloaderPort = Integer.parseInt(args[3]);
     Path render = work.resolve("render");
     try (GreetingProbe probe = new GreetingProbe(appPort);
-        FakeKubernetesApi api = new FakeKubernetesApi()) {
+        LocalKubernetesApi api = new LocalKubernetesApi()) {
       api.put("bench", "app-config", Map.of("application.yml", "app:\n  greeting: start\n"));
       Process reloader =
           start(

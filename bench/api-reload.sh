@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # ConfigMap update through the Kubernetes API to the new config served by the app (goal: p95 at
 # most 500 ms over at least 50 updates), beside the kubelet's volume path. The API server is the
-# tests' fake (no kube-apiserver runs here); the reloader and the app are the shipped jars.
+# stand-in the tests use (no kube-apiserver runs here); the reloader and the app are the shipped jars.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$BENCH_ROOT"
 UPDATES=${BENCH_UPDATES:-50}
 need_jars
-# The fake API server is a test class; it runs here on the reloader's test class path (the
-# reloader itself runs from its shipped jar, which leaves out what the fake needs).
+# The API server is devtools' LocalKubernetesApi; it runs here on the reloader's test class path
+# (the reloader itself runs from its shipped jar, which leaves out devtools).
 classpath_file=reloader/target/test.classpath
 if [ ! -f "$classpath_file" ] || [ ! -d reloader/target/test-classes/io/podreload/reloader/kubernetes ] \
   || [ reloader/pom.xml -nt "$classpath_file" ]; then
-  ./mvnw -B -q -pl common,reloader test-compile dependency:build-classpath \
+  ./mvnw -B -q -pl common,devtools,reloader test-compile dependency:build-classpath \
     -Dmdep.outputFile=target/test.classpath -Dmdep.includeScope=test >&2 \
     || die "cannot compile the fake API server"
 fi

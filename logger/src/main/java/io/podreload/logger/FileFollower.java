@@ -1,10 +1,10 @@
 package io.podreload.logger;
 
+import io.podreload.logger.RotatedFileFinder.Candidate;
+import io.podreload.logger.RotatedFileFinder.Match;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -13,7 +13,6 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
@@ -28,27 +27,15 @@ import org.slf4j.LoggerFactory;
  */
 final class FileFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FileFollower.class);
-  private static final int READ_BYTES = 64 * 1024;
 
   private final Path followed;
   private final CheckpointStore store;
   private final Metrics.OutputMetrics metrics;
   private final String output;
-  private final int maxLine;
   private final long idleFlushNanos;
 
-  /**
-   * Read ahead: {@link #READ_BYTES} while lines are short, grown up to a whole over-long line (plus
-   * {@link #READ_BYTES}) when one comes, and shrunk back once it is out. Every output has a
-   * follower per file, so a buffer kept at its largest would multiply.
-   */
-  private byte[] buf = new byte[READ_BYTES];
-
-  private final int maxBuf;
-  private int bufStart;
-  private int bufEnd;
-  private int scanFrom;
-  private boolean inLongLine;
+  /** The open file's bytes, cut into lines; where this output stands in it. */
+  private final LineCutter lines;
 
   private volatile FileChannel channel;
   private Path source;
@@ -59,8 +46,6 @@ final class FileFollower implements AutoCloseable {
 
   /** False while {@link #sourceKey} may still change: the file has no complete first line yet. */
   private boolean sourceKeyFinal;
-
-  private volatile long consumed;
 
   /** The open file is no longer at {@link #followed}: read it to its end, then switch. */
   private volatile boolean finite;
@@ -96,8 +81,6 @@ final class FileFollower implements AutoCloseable {
    */
   private long[] lastAtName;
 
-  private long linesTaken;
-  private long bytesTaken;
   private boolean checkpointConsulted;
   private long lastGrowthNanos = System.nanoTime();
   private volatile long caughtUpNanos = System.nanoTime();
@@ -130,9 +113,8 @@ final class FileFollower implements AutoCloseable {
     this.store = store;
     this.metrics = metrics;
     this.output = output;
-    this.maxLine = maxLine;
     this.idleFlushNanos = idleFlushNanos;
-    this.maxBuf = maxLine + READ_BYTES;
+    this.lines = new LineCutter(maxLine);
   }
 
   Path followed() {
@@ -148,12 +130,14 @@ final class FileFollower implements AutoCloseable {
       return read(batch, maxLines, maxBytes);
     } finally {
       // counted once per poll, not per line: a shared counter is an atomic update
-      if (linesTaken > 0) {
-        metrics.linesRead.increment(linesTaken);
-        metrics.bytesRead.increment(bytesTaken);
-        linesTaken = 0;
-        bytesTaken = 0;
+      if (lines.linesTaken() > 0) {
+        metrics.linesRead.increment(lines.linesTaken());
+        metrics.bytesRead.increment(lines.bytesTaken());
       }
+      if (lines.longLines() > 0) {
+        metrics.longLines.increment(lines.longLines());
+      }
+      lines.resetCounts();
     }
   }
 
@@ -172,7 +156,7 @@ final class FileFollower implements AutoCloseable {
       }
     }
     while (true) {
-      if (emitLines(batch, maxLines, maxBytes)) {
+      if (lines.emitLines(batch, followed, sourceKey, maxLines, maxBytes)) {
         progress = true;
       }
       if (batch.count() >= maxLines || batch.bytes() >= maxBytes) {
@@ -186,8 +170,8 @@ final class FileFollower implements AutoCloseable {
       progress = true;
     }
     caughtUpNanos = System.nanoTime();
-    if (bufEnd > bufStart && System.nanoTime() - lastGrowthNanos >= idleFlushNanos) {
-      emitRest(batch); // a last line without a newline, the writer has been quiet long enough
+    if (lines.hasRest() && System.nanoTime() - lastGrowthNanos >= idleFlushNanos) {
+      lines.emitRest(batch, followed, sourceKey); // no newline, and the writer has been quiet
       progress = true;
     }
     return checkSource(batch) || progress;
@@ -206,6 +190,7 @@ final class FileFollower implements AutoCloseable {
     } catch (IOException e) {
       // moved meanwhile: the time it had when opened will do
     }
+    long consumed = lines.consumed();
     if (consumed > identity.fingerprintLength()) {
       try {
         identity = identity.grown(channel); // covers the lines before the offset, where it can
@@ -221,7 +206,7 @@ final class FileFollower implements AutoCloseable {
     long behind = 0;
     try {
       if (ch != null) {
-        behind = Math.max(0, ch.size() - consumed);
+        behind = Math.max(0, ch.size() - lines.consumed());
       }
       if (ch == null || finite) {
         behind += Files.exists(followed) ? Files.size(followed) : 0;
@@ -250,118 +235,34 @@ final class FileFollower implements AutoCloseable {
     closeChannel();
   }
 
-  // ---- reading and cutting lines ----
+  // ---- reading ----
 
+  /**
+   * Reads the next bytes of the open file; -1 when it was truncated (checkSource looks for the
+   * copy), or when what was read belongs to content written after a truncation.
+   */
   private int fill() throws IOException {
-    if (bufStart == bufEnd && buf.length > READ_BYTES) {
-      buf = new byte[READ_BYTES]; // the long line is out
-      bufStart = 0;
-      bufEnd = 0;
-      scanFrom = 0;
-    }
-    if (bufEnd == buf.length) {
-      if (bufStart == 0) {
-        if (buf.length >= maxBuf) {
-          return 0; // full of one line; emitLines splits it
-        }
-        buf = Arrays.copyOf(buf, Math.min(maxBuf, buf.length * 2)); // a long line
-      } else {
-        System.arraycopy(buf, bufStart, buf, 0, bufEnd - bufStart);
-        scanFrom -= bufStart;
-        bufEnd -= bufStart;
-        bufStart = 0;
-      }
-    }
-    long position = readPosition();
-    if (!finite && channel.size() < position) {
+    if (!finite && channel.size() < lines.readPosition()) {
       return -1; // truncated: checkSource looks for the copy
     }
-    int n = channel.read(ByteBuffer.wrap(buf, bufEnd, buf.length - bufEnd), position);
-    if (n > 0
-        && identity.sameInode(openDevIno)
-        && (!identity.sameContentStart(channel) || copiedWithinItsFirstLine())) {
-      // Truncated and written again before this read: these bytes belong to the new content,
-      // which is read from its start after the old content is finished (from a copy, if any).
-      return -1;
-    }
-    if (n > 0) {
-      bufEnd += n;
-      if (identity.fingerprintLength() < FileIdentity.FINGERPRINT_BYTES) {
-        identity = identity.grown(channel); // a file opened small is known by what it holds
-      }
+    int n = lines.fill(channel::read, read -> !truncatedAndWrittenAgain());
+    if (n > 0 && identity.fingerprintLength() < FileIdentity.FINGERPRINT_BYTES) {
+      identity = identity.grown(channel); // a file opened small is known by what it holds
     }
     return n;
   }
 
+  /**
+   * Truncated and written again before the last read: the bytes read belong to the new content,
+   * which is read from its start after the old content is finished (from a copy, if any).
+   */
+  private boolean truncatedAndWrittenAgain() throws IOException {
+    return identity.sameInode(openDevIno)
+        && (!identity.sameContentStart(channel) || copiedWithinItsFirstLine());
+  }
+
   private long readPosition() {
-    return consumed + (bufEnd - bufStart);
-  }
-
-  /** Moves complete lines (and pieces of over-long ones) into the batch. */
-  private boolean emitLines(Batch batch, int maxLines, int maxBytes) {
-    boolean any = false;
-    while (true) {
-      int before = batch.count();
-      int taken =
-          batch.addLines(
-              followed,
-              sourceKey,
-              consumed,
-              buf,
-              bufStart,
-              Math.max(scanFrom, bufStart),
-              bufEnd,
-              maxLines,
-              maxBytes,
-              maxLine);
-      if (taken > 0) {
-        consume(taken, batch.count() - before);
-        inLongLine = false;
-        any = true;
-      }
-      if (batch.count() >= maxLines || batch.bytes() >= maxBytes) {
-        scanFrom = bufStart;
-        return any;
-      }
-      if (bufEnd - bufStart <= maxLine) {
-        scanFrom = bufEnd; // what is left is the start of a line
-        return any;
-      }
-      takePiece(batch); // no newline in the next maxLine bytes
-      any = true;
-    }
-  }
-
-  /** The next {@code maxLine} bytes of an over-long line, cut before a UTF-8 sequence. */
-  private void takePiece(Batch batch) {
-    int cut = bufStart + maxLine;
-    for (int k = 0; k < 3 && (buf[cut] & 0xC0) == 0x80; k++) {
-      cut--;
-    }
-    if (!inLongLine) {
-      metrics.longLines.increment();
-      inLongLine = true;
-    }
-    take(batch, cut - bufStart, 0, true);
-  }
-
-  private void emitRest(Batch batch) {
-    take(batch, bufEnd - bufStart, 0, false);
-    inLongLine = false;
-    scanFrom = bufStart;
-  }
-
-  private void take(Batch batch, int length, int terminator, boolean split) {
-    batch.add(followed, sourceKey, consumed, buf, bufStart, length, split);
-    consume(length + terminator, 1);
-  }
-
-  /** The next {@code bytes} of the buffer, holding {@code lines} lines, are in the batch. */
-  private void consume(int bytes, int lines) {
-    bufStart += bytes;
-    consumed += bytes;
-    linesTaken += lines;
-    bytesTaken += bytes;
+    return lines.readPosition();
   }
 
   // ---- which file ----
@@ -376,7 +277,7 @@ final class FileFollower implements AutoCloseable {
             || !identity.sameContentStart(channel)
             || copiedWithinItsFirstLine())) {
       metrics.truncations.increment();
-      Optional<Path> copy = findFile(identity, readPosition(), Match.COPY);
+      Optional<Path> copy = find(identity, readPosition(), Match.COPY);
       if (copy.isPresent()) {
         LOG.info(
             "[{}] {} was truncated; reading its remaining lines from the copy {}",
@@ -397,32 +298,21 @@ final class FileFollower implements AutoCloseable {
             output,
             source,
             readPosition());
-        if (bufEnd > bufStart) {
-          emitRest(batch);
+        if (lines.hasRest()) {
+          lines.emitRest(batch, followed, sourceKey);
         }
         // A copy shorter than what was read holds nothing unread: the lines written between
         // copytruncate's copy and its truncation were read from the file itself.
         // It is known by the same first line (its first bytes may be fewer than a fingerprint).
         if (sourceKeyFinal) {
-          for (Path sibling : siblings()) {
-            long[] devIno = FileIdentity.devIno(sibling);
-            try (FileChannel ch = FileChannel.open(sibling, StandardOpenOption.READ)) {
-              if (devIno != null
-                  && ch.size() <= readPosition()
-                  && sourceKey.equals(
-                      FileIdentity.lineIdPrefix(identity.dev(), identity.ino(), ch, true))) {
-                addEarlier(FileIdentity.of(devIno, ch));
-              }
-            } catch (NoSuchFileException e) {
-              // gone: nothing to read from it anyway
-            }
-          }
+          finder()
+              .copiesWithFirstLine(sourceKey, identity.dev(), identity.ino(), readPosition())
+              .forEach(this::addEarlier);
         }
         // Files rotated away since that are older than it (written after the truncation, then
         // copied) hold older lines than what it holds now: they come first, then it.
         if (!openFirstOf(rotatedBeforeTheOpenFile(), source)) {
-          consumed = 0;
-          setIdentity(FileIdentity.of(new long[] {identity.dev(), identity.ino()}, channel));
+          setIdentity(FileIdentity.of(new long[] {identity.dev(), identity.ino()}, channel), 0);
         }
       }
       return true;
@@ -431,8 +321,8 @@ final class FileFollower implements AutoCloseable {
       if (!rotatedFileQuiet()) {
         return false; // its writer may not have reopened the new file yet: wait for its last lines
       }
-      if (bufEnd > bufStart) {
-        emitRest(batch); // the rotated file is complete: its last line will get no newline
+      if (lines.hasRest()) {
+        lines.emitRest(batch, followed, sourceKey); // the rotated file is complete: no newline
       }
       openNext();
       return true;
@@ -455,16 +345,13 @@ final class FileFollower implements AutoCloseable {
         || !Arrays.equals(openDevIno, FileIdentity.devIno(followed))) {
       return false; // copytruncate copies the file at the name
     }
-    Optional<Path> copy = findFile(identity, readPosition(), Match.COPY);
+    Optional<DirectoryListing.Entry> copy = finder().find(identity, readPosition(), Match.COPY);
     if (copy.isEmpty()) {
       return false;
     }
-    try (FileChannel ch = FileChannel.open(copy.get(), StandardOpenOption.READ)) {
-      String copyLine = FileIdentity.lineIdPrefix(0, 0, ch, true);
-      return copyLine != null && !copyLine.equals(FileIdentity.lineIdPrefix(0, 0, channel, false));
-    } catch (NoSuchFileException e) {
-      return false;
-    }
+    byte[] head = copy.get().head();
+    String copyLine = FileIdentity.lineIdPrefix(0, 0, head, head.length, true);
+    return copyLine != null && !copyLine.equals(FileIdentity.lineIdPrefix(0, 0, channel, false));
   }
 
   /**
@@ -484,7 +371,7 @@ final class FileFollower implements AutoCloseable {
     Candidate copy = copies.get(0);
     FileChannel ch;
     try {
-      ch = FileChannel.open(copy.path, StandardOpenOption.READ);
+      ch = FileChannel.open(copy.path(), StandardOpenOption.READ);
     } catch (NoSuchFileException e) {
       return false;
     }
@@ -493,7 +380,7 @@ final class FileFollower implements AutoCloseable {
         && ch.size() <= channel.size()
         && copyLine.equals(FileIdentity.lineIdPrefix(0, 0, channel, true))) {
       // copied, not truncated (yet): the file holds the copy's lines, and it is read instead
-      long[] copyDevIno = FileIdentity.devIno(copy.path);
+      long[] copyDevIno = FileIdentity.devIno(copy.path());
       if (copyDevIno != null) {
         addEarlier(FileIdentity.of(copyDevIno, ch));
       }
@@ -505,16 +392,16 @@ final class FileFollower implements AutoCloseable {
         "[{}] {} was written, copied and truncated since the last look; reading the copy {} first",
         output,
         followed,
-        copy.path);
-    long[] devIno = FileIdentity.devIno(copy.path);
+        copy.path());
+    long[] devIno = FileIdentity.devIno(copy.path());
     closeChannel();
     channel = ch;
-    source = copy.path;
+    source = copy.path();
     openDevIno = devIno == null ? new long[] {-1, -1} : devIno;
-    openedMtime = copy.mtime;
+    openedMtime = copy.mtime();
     finite = true;
     // the original's inode (the lines' ids), the copy's first bytes: a checkpoint finds the copy
-    setIdentity(FileIdentity.of(new long[] {identity.dev(), identity.ino()}, ch));
+    setIdentity(FileIdentity.of(new long[] {identity.dev(), identity.ino()}, ch), 0);
     return true;
   }
 
@@ -540,7 +427,7 @@ final class FileFollower implements AutoCloseable {
     }
     List<Candidate> before = new ArrayList<>();
     for (Candidate c : candidates()) {
-      if (!c.remembered && ROTATION_ORDER.compare(c, self) < 0) {
+      if (!c.remembered() && RotatedFileFinder.ROTATION_ORDER.compare(c, self) < 0) {
         before.add(c);
       }
     }
@@ -552,8 +439,8 @@ final class FileFollower implements AutoCloseable {
     if (Arrays.equals(openDevIno, FileIdentity.devIno(source))) {
       return source;
     }
-    FileIdentity inode = new FileIdentity(openDevIno[0], openDevIno[1], 0, 0);
-    return findFile(inode, 0, Match.SAME_INODE).orElse(null);
+    DirectoryListing.Entry now = finder().withInode(openDevIno);
+    return now == null ? null : now.path();
   }
 
   /**
@@ -672,40 +559,39 @@ final class FileFollower implements AutoCloseable {
     for (Candidate next : candidates) {
       FileChannel ch;
       try {
-        ch = FileChannel.open(next.path, StandardOpenOption.READ);
+        ch = FileChannel.open(next.path(), StandardOpenOption.READ);
       } catch (NoSuchFileException e) {
         continue;
       }
-      long[] devIno = FileIdentity.devIno(next.path);
-      if (!next.identity.sameInode(devIno)) {
+      long[] devIno = FileIdentity.devIno(next.path());
+      if (!next.identity().sameInode(devIno)) {
         ch.close(); // renamed again meanwhile; the next candidate or the next look finds it
         continue;
       }
       closeChannel();
       pending.removeIf(p -> p.sameInode(devIno));
       pendingSizes.remove(List.of(devIno[0], devIno[1]));
-      if (!next.remembered) {
+      if (!next.remembered()) {
         metrics.rotations.increment(); // renamed away before any look at the path saw it
       }
       channel = ch;
-      source = next.path;
-      consumed = 0;
-      setIdentity(FileIdentity.of(devIno, ch));
+      source = next.path();
+      setIdentity(FileIdentity.of(devIno, ch), 0);
       openDevIno = devIno;
-      openedMtime = next.mtime;
+      openedMtime = next.mtime();
       finite = true;
       if (doneSource == null) {
         LOG.info(
             "[{}] no checkpoint: reading {}, rotated away from {} before this start, first",
             output,
-            next.path,
+            next.path(),
             followed);
       } else {
         LOG.info(
             "[{}] finished {}; continuing with {}, rotated away from {} in the meantime",
             output,
             doneSource,
-            next.path,
+            next.path(),
             followed);
       }
       return true;
@@ -713,121 +599,33 @@ final class FileFollower implements AutoCloseable {
     return false;
   }
 
-  private record Candidate(
-      Path path, FileIdentity identity, FileTime mtime, long rank, boolean remembered) {}
-
-  /** Oldest first; on equal times (coarse clocks) the higher rotation number is the older. */
-  private static final Comparator<Candidate> ROTATION_ORDER =
-      Comparator.comparing(Candidate::mtime)
-          .thenComparing(Comparator.comparingLong(Candidate::rank).reversed());
-
   /**
    * Files to read before {@link #followed}, oldest first: the remembered ones (a remembered file
    * that is gone is reported as lost) and the files next to it that are neither open nor {@link
    * #earlier}.
    */
   private List<Candidate> candidates() throws IOException {
-    List<Candidate> found = new ArrayList<>();
-    long[] atFollowed = FileIdentity.devIno(followed);
-    for (var it = pending.iterator(); it.hasNext(); ) {
-      FileIdentity p = it.next();
-      if (p.sameInode(atFollowed)) {
-        continue; // still at the path: read last, as the followed file
-      }
-      Optional<Path> at = findFile(p, 0, Match.SAME_INODE);
-      if (at.isEmpty()) {
-        it.remove();
-        long bytes = pendingSizes.getOrDefault(List.of(p.dev(), p.ino()), 0L);
-        metrics.lostFiles.increment();
-        metrics.lostBytes.increment(bytes);
-        LOG.warn(
-            "[{}] a file rotated away from {} was removed before it was read: its lines are"
-                + " lost (at least {} bytes). Keep more rotated files, or make the outputs faster",
-            output,
-            followed,
-            bytes);
-        continue;
-      }
-      found.add(
-          new Candidate(at.get(), p, Files.getLastModifiedTime(at.get()), rank(at.get()), true));
-    }
-    List<long[]> present = new ArrayList<>();
-    for (Path sibling : siblings()) {
-      long[] devIno = FileIdentity.devIno(sibling);
-      if (devIno == null) {
-        continue;
-      }
-      present.add(devIno);
-      if (Arrays.equals(devIno, atFollowed)
-          || (channel != null && Arrays.equals(devIno, openDevIno))
-          || found.stream().anyMatch(c -> c.identity.sameInode(devIno))
-          || !Files.isRegularFile(sibling)
-          || isCompressed(sibling)
-          || isEarlier(sibling, devIno)) {
-        continue;
-      }
-      FileTime mtime = Files.getLastModifiedTime(sibling);
-      FileIdentity id = identityAt(sibling, devIno);
-      if (id == null || id.fingerprintLength() == 0) {
-        continue;
-      }
-      found.add(new Candidate(sibling, id, mtime, rank(sibling), false));
+    RotatedFileFinder.Unread unread = finder().unread(pending, channel == null ? null : openDevIno);
+    for (FileIdentity p : unread.gone()) {
+      pending.remove(p);
+      long bytes = pendingSizes.getOrDefault(List.of(p.dev(), p.ino()), 0L);
+      metrics.lostFiles.increment();
+      metrics.lostBytes.increment(bytes);
+      LOG.warn(
+          "[{}] a file rotated away from {} was removed before it was read: its lines are"
+              + " lost (at least {} bytes). Keep more rotated files, or make the outputs faster",
+          output,
+          followed,
+          bytes);
     }
     // what is gone can neither be read again nor be mistaken for another file: forget it
-    earlier.removeIf(
-        e ->
-            !e.sameInode(openDevIno)
-                && !e.sameInode(atFollowed)
-                && present.stream().noneMatch(e::sameInode));
-    found.sort(ROTATION_ORDER);
-    return found;
-  }
-
-  /** True if the file at {@code path} is one of {@link #earlier} (inode and first bytes). */
-  private boolean isEarlier(Path path, long[] devIno) throws IOException {
-    for (FileIdentity f : earlier) {
-      if (f.sameInode(devIno)) {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-          if (f.sameContentStart(ch)) {
-            return true;
-          }
-        } catch (NoSuchFileException e) {
-          return true; // gone: nothing to read anyway
-        }
-      }
-    }
-    return false;
-  }
-
-  /** The files next to {@link #followed} now, as {@link #earlier} keeps them. */
-  private List<FileIdentity> siblingIdentities() throws IOException {
-    List<FileIdentity> all = new ArrayList<>();
-    for (Path sibling : siblings()) {
-      long[] devIno = FileIdentity.devIno(sibling);
-      if (devIno != null && Files.isRegularFile(sibling) && !isCompressed(sibling)) {
-        FileIdentity id = identityAt(sibling, devIno);
-        if (id != null && id.fingerprintLength() > 0) {
-          all.add(id);
-        }
-      }
-    }
-    return all;
+    earlier.removeAll(unread.forgotten());
+    return unread.files();
   }
 
   /** The rotation number of {@code access.log.3} (3), or -1 for other names. */
   private long rank(Path sibling) {
-    String suffix =
-        sibling.getFileName().toString().substring(followed.getFileName().toString().length());
-    try {
-      return suffix.startsWith(".") ? Long.parseLong(suffix.substring(1)) : -1;
-    } catch (NumberFormatException e) {
-      return -1;
-    }
-  }
-
-  private static boolean isCompressed(Path p) {
-    String name = p.getFileName().toString();
-    return name.matches(".*\\.(gz|bz2|xz|zst|lz4|zip|Z)$");
+    return RotatedFileFinder.rank(followed, sibling);
   }
 
   /** Opens the followed file, the first time where the checkpoint says. */
@@ -883,19 +681,7 @@ final class FileFollower implements AutoCloseable {
       earlier.addAll(cp.earlier());
       return;
     }
-    for (Path sibling : siblings()) {
-      long[] devIno = FileIdentity.devIno(sibling);
-      try {
-        if (devIno != null && Files.getLastModifiedTime(sibling).toMillis() < cp.modifiedMillis()) {
-          FileIdentity id = identityAt(sibling, devIno);
-          if (id != null) {
-            addEarlier(id);
-          }
-        }
-      } catch (NoSuchFileException e) {
-        // gone meanwhile
-      }
-    }
+    finder().modifiedBefore(cp.modifiedMillis()).forEach(this::addEarlier);
   }
 
   /**
@@ -927,14 +713,13 @@ final class FileFollower implements AutoCloseable {
       return false;
     }
     // every file next to it is older, or was read: none of them is read (again) after it
-    List<FileIdentity> older = siblingIdentities();
+    List<FileIdentity> older = finder().siblingIdentities();
     earlier.clear();
     older.forEach(this::addEarlier);
     channel = ch;
     source = followed;
     finite = false;
-    consumed = 0;
-    setIdentity(FileIdentity.of(before, ch));
+    setIdentity(FileIdentity.of(before, ch), 0);
     openDevIno = before;
     lastAtName = before;
     openedMtime = Files.getLastModifiedTime(followed);
@@ -947,7 +732,7 @@ final class FileFollower implements AutoCloseable {
 
   /** Finds the checkpoint's file (at its path, or renamed next to it) and continues there. */
   private boolean resume(Checkpoint cp) throws IOException {
-    Optional<Path> found = findFile(cp.identity(), cp.offset(), Match.SAME_INODE_OR_COPY);
+    Optional<Path> found = find(cp.identity(), cp.offset(), Match.SAME_INODE_OR_COPY);
     long offset = cp.offset();
     // Not there (removed, or truncated in place while the logger was stopped): its inode may be a
     // new file's by now, so it is not looked for by inode alone. The caller reads the files
@@ -980,8 +765,7 @@ final class FileFollower implements AutoCloseable {
         cp.identity().sameInode(devIno)
             ? devIno
             : new long[] {cp.identity().dev(), cp.identity().ino()};
-    setIdentity(FileIdentity.of(named, channel));
-    consumed = offset;
+    setIdentity(FileIdentity.of(named, channel), offset);
     openDevIno = devIno;
     openedMtime = Files.getLastModifiedTime(path);
     // a file rotated away while the logger was down: after it, files newer than it come next
@@ -990,113 +774,27 @@ final class FileFollower implements AutoCloseable {
         "[{}] resuming {} at offset {}{}",
         output,
         path,
-        consumed,
+        offset,
         finite ? " (rotated away from " + followed + ")" : "");
     return true;
   }
 
-  /** How {@link #findFile} recognises a file. */
-  private enum Match {
-    /** The same inode with the same first bytes (renamed). */
-    SAME_INODE,
-    /** That, or else any file with the same first bytes (a copy). */
-    SAME_INODE_OR_COPY,
-    /** Another inode with the same first bytes: what copytruncate left. */
-    COPY
+  /** Where the file holding {@code id} with at least {@code minSize} bytes is now, if anywhere. */
+  private Optional<Path> find(FileIdentity id, long minSize, Match how) throws IOException {
+    return finder().find(id, minSize, how).map(DirectoryListing.Entry::path);
   }
 
-  /**
-   * The file holding {@code id} with at least {@code minSize} bytes: the followed path or a sibling
-   * whose name starts with it ({@code access.log.1}, {@code access.log-20260101}). A copy is
-   * recognised by its first bytes only when there are some: an empty fingerprint matches all.
-   */
-  private Optional<Path> findFile(FileIdentity id, long minSize, Match how) throws IOException {
-    boolean sameInode = how != Match.COPY;
-    boolean copies = how != Match.SAME_INODE && id.fingerprintLength() > 0;
-    if (sameInode && matches(followed, id, minSize, false)) {
-      return Optional.of(followed);
-    }
-    Candidate byContent = null;
-    for (Path sibling : siblings()) {
-      if (sameInode && matches(sibling, id, minSize, false)) {
-        return Optional.of(sibling);
-      }
-      if (copies && matches(sibling, id, minSize, true)) {
-        // A copy made while following (COPY) is a file that came after the ones read. A copy
-        // looked for after a restart is known by its first bytes only: these must hold a whole
-        // line, since many files begin with the same few bytes (a date), and a checkpoint may
-        // have seen the first line half written.
-        boolean known =
-            how == Match.COPY
-                ? !isEarlier(sibling, FileIdentity.devIno(sibling))
-                : firstBytesHoldALine(sibling, id);
-        // of several (copied again since), the oldest holds the lines that come next
-        Candidate c = known ? candidate(sibling) : null;
-        if (c != null && (byContent == null || ROTATION_ORDER.compare(c, byContent) < 0)) {
-          byContent = c;
-        }
-      }
-    }
-    return Optional.ofNullable(byContent).map(Candidate::path);
+  /** A look at the followed file's directory now, and what it says. */
+  private RotatedFileFinder finder() throws IOException {
+    return new RotatedFileFinder(DirectoryListing.read(followed), earlier);
   }
 
-  /** Files next to the followed one whose names start with its name. */
-  private List<Path> siblings() throws IOException {
-    List<Path> found = new ArrayList<>();
-    String prefix = followed.getFileName().toString();
-    try (DirectoryStream<Path> dir =
-        Files.newDirectoryStream(followed.getParent(), prefix + "?*")) {
-      dir.forEach(found::add);
-    } catch (NoSuchFileException e) {
-      // no directory, no siblings
-    }
-    return found;
-  }
-
-  /** Same inode (or, for a copy, any inode) with the same first bytes and long enough. */
-  private static boolean matches(Path path, FileIdentity id, long minSize, boolean anyInode) {
-    try {
-      long[] devIno = FileIdentity.devIno(path);
-      if (devIno == null || !Files.isRegularFile(path)) {
-        return false;
-      }
-      if (anyInode ? id.sameInode(devIno) : !id.sameInode(devIno)) {
-        return false;
-      }
-      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-        return ch.size() >= minSize && id.sameContentStart(ch);
-      }
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  /** {@code path} as a candidate for its order among rotated files, or null if it is gone. */
-  private Candidate candidate(Path path) {
-    try {
-      return new Candidate(
-          path, new FileIdentity(0, 0, 0, 0), Files.getLastModifiedTime(path), rank(path), false);
-    } catch (IOException e) {
-      return null;
-    }
-  }
-
-  private static boolean firstBytesHoldALine(Path path, FileIdentity id) {
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      return FileIdentity.holdsALine(ch, id.fingerprintLength());
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private void setIdentity(FileIdentity id) {
+  /** The open file is {@code id}, read from {@code offset}. */
+  private void setIdentity(FileIdentity id, long offset) {
     identity = id;
     sourceKey = null;
     sourceKeyFinal = false;
-    bufStart = 0;
-    bufEnd = 0;
-    scanFrom = 0;
-    inLongLine = false;
+    lines.restart(offset);
   }
 
   private void closeChannel() {

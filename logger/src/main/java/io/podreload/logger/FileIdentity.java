@@ -40,6 +40,27 @@ public record FileIdentity(long dev, long ino, int fingerprintLength, long finge
     return new FileIdentity(devIno[0], devIno[1], length, checksum(channel, length));
   }
 
+  /** Identity of a file whose first bytes ({@code head}, all of them up to 256) are known. */
+  static FileIdentity of(long[] devIno, byte[] head) {
+    int length = Math.min(FINGERPRINT_BYTES, head.length);
+    return new FileIdentity(devIno[0], devIno[1], length, checksum(head, length));
+  }
+
+  /** Checksum of the first {@code length} bytes of {@code head}, or -1 if it holds fewer. */
+  static long checksum(byte[] head, int length) {
+    if (head.length < length) {
+      return -1;
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(head, 0, length);
+    return crc.getValue();
+  }
+
+  /** True if {@code head}, a file's first bytes, begins with the ones this identity saw. */
+  boolean sameContentStart(byte[] head) {
+    return fingerprintLength == 0 || checksum(head, fingerprintLength) == fingerprint;
+  }
+
   /** Checksum of the first {@code length} bytes, or -1 if the file is now shorter than that. */
   static long checksum(FileChannel channel, int length) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(length);
@@ -71,8 +92,16 @@ public record FileIdentity(long dev, long ino, int fingerprintLength, long finge
     while (head.hasRemaining() && channel.read(head, head.position()) >= 0) {
       // pread until full, or the file got shorter
     }
-    for (int i = 0; i < head.position(); i++) {
-      if (head.get(i) == '\n') {
+    return holdsALine(head.array(), head.position(), length);
+  }
+
+  /** {@link #holdsALine(FileChannel, int)} over the first bytes of a file, {@code head}. */
+  static boolean holdsALine(byte[] head, int available, int length) {
+    if (length >= FINGERPRINT_BYTES) {
+      return true;
+    }
+    for (int i = 0; i < Math.min(available, length); i++) {
+      if (head[i] == '\n') {
         return true;
       }
     }
@@ -103,10 +132,17 @@ public record FileIdentity(long dev, long ino, int fingerprintLength, long finge
     while (head.hasRemaining() && channel.read(head, head.position()) >= 0) {
       // pread until full, or the file got shorter
     }
-    int length = head.position();
+    return lineIdPrefix(dev, ino, head.array(), head.position(), mustBeFinal);
+  }
+
+  /**
+   * {@link #lineIdPrefix(long, long, FileChannel, boolean)} of a file whose first bytes are known.
+   */
+  static String lineIdPrefix(long dev, long ino, byte[] head, int available, boolean mustBeFinal) {
+    int length = Math.min(available, FINGERPRINT_BYTES);
     boolean complete = length == FINGERPRINT_BYTES;
     for (int i = 0; i < length; i++) {
-      if (head.get(i) == '\n') {
+      if (head[i] == '\n') {
         length = i + 1;
         complete = true;
         break;
@@ -116,7 +152,7 @@ public record FileIdentity(long dev, long ino, int fingerprintLength, long finge
       return null;
     }
     CRC32C crc = new CRC32C();
-    crc.update(head.array(), 0, length);
+    crc.update(head, 0, length);
     return dev + ":" + ino + ":" + Long.toHexString(crc.getValue());
   }
 }

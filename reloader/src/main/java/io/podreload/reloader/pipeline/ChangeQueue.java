@@ -16,8 +16,7 @@ import java.util.function.DoubleSupplier;
  * The changes waiting to be reconciled: the latest per dir (a newer change replaces a waiting one),
  * and when they are due. A failed batch comes back after a backoff; new content is due at once,
  * whatever failed before. Driven by a clock and never waits itself, so it is tested without
- * threads; thread-safe (sources offer, the reconcile loop polls), and its monitor is what that loop
- * waits on.
+ * threads; thread-safe (sources offer, the reconcile loop polls).
  */
 public final class ChangeQueue {
 
@@ -42,7 +41,6 @@ public final class ChangeQueue {
   public synchronized void offer(SourceChange change) {
     pending.put(change.snapshot().key(), change);
     dueAt = Instant.MIN;
-    notifyAll();
   }
 
   /** The waiting changes, taken out, when they are due; empty when none are or none wait. */

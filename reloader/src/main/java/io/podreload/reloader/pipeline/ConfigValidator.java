@@ -7,12 +7,15 @@ import io.podreload.reloader.source.SourceChange;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * Parses content before the app is asked to load it. Errors about files in a secret dir ({@code
+ * Parses content before the app is asked to load it, and remembers per dir whether its latest
+ * content parsed: a hash, or the problem. No content is kept (a ConfigMap may be 1 MiB), and
+ * content is parsed once, when it is new. Errors about files in a secret dir ({@code
  * RELOADER_SECRET_DIRS}) name the file and the line only: a parser's message may quote the secret.
  */
 final class ConfigValidator {
@@ -22,27 +25,44 @@ final class ConfigValidator {
   /** Each dir's content hash that parsed last: not parsed again while it does not change. */
   private final Map<String, String> parsed = new HashMap<>();
 
+  /** Each dir whose latest content does not parse, and why. */
+  private final Map<String, String> problems = new LinkedHashMap<>();
+
   ConfigValidator(List<Path> secretDirs) {
     this.secretDirs = secretDirs.stream().map(d -> d.toAbsolutePath().normalize()).toList();
   }
 
-  /** The first problem in the content of any of these changes; empty when all of it parses. */
+  /**
+   * Takes the new content of these dirs; returns the first problem in the latest content of any dir
+   * seen so far, empty when all of it parses.
+   */
   Optional<String> problem(Collection<SourceChange> changes) {
     for (SourceChange change : changes) {
-      Path dir = change.snapshot().dir();
       String key = change.snapshot().key();
-      if (change.snapshot().hash().equals(parsed.get(key))) {
+      String hash = change.snapshot().hash();
+      if (hash.equals(parsed.get(key))) {
+        problems.remove(key);
         continue;
       }
       parsed.remove(key);
-      for (ConfigFile file : change.snapshot().files()) {
-        try {
-          ConfigParser.parse(file);
-        } catch (ConfigParseException e) {
-          return Optional.of(dir + "/" + (isSecret(dir) ? e.placeOnly() : e.getMessage()));
-        }
+      Optional<String> problem = parse(change.snapshot().dir(), change.snapshot().files());
+      if (problem.isPresent()) {
+        problems.put(key, problem.get());
+      } else {
+        problems.remove(key);
+        parsed.put(key, hash);
       }
-      parsed.put(key, change.snapshot().hash());
+    }
+    return problems.values().stream().findFirst();
+  }
+
+  private Optional<String> parse(Path dir, List<ConfigFile> files) {
+    for (ConfigFile file : files) {
+      try {
+        ConfigParser.parse(file);
+      } catch (ConfigParseException e) {
+        return Optional.of(dir + "/" + (isSecret(dir) ? e.placeOnly() : e.getMessage()));
+      }
     }
     return Optional.empty();
   }

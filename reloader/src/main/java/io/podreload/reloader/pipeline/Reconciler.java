@@ -12,20 +12,20 @@ import io.podreload.reloader.target.AppTarget.Readiness;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One reconcile step for a batch of changes: validate the latest content of every dir, skip what
- * the app already reports, wait while it is starting, reload it through the {@link AppTarget}, and
- * turn its answer into an {@link ReloadOutcome}. A batch that could not be applied goes back to the
- * {@link ChangeQueue} to be retried. Used by one thread at a time; health reads its volatile state.
+ * One reconcile step for a batch of changes, in two halves. {@link #trigger} is the path to the
+ * reload: validate the latest content of every dir, skip what the app already reports, wait while
+ * it is starting, and ask the {@link AppTarget} to reload. {@link #confirm} waits for the app's
+ * answer and turns it into an {@link ReloadOutcome}. A batch that could not be applied goes back to
+ * the {@link ChangeQueue} to be retried. Used by one thread at a time (the {@link ReloadPipeline}
+ * sees to it); health reads its volatile state.
  */
 public final class Reconciler {
 
@@ -39,8 +39,6 @@ public final class Reconciler {
   private final BiConsumer<SourceChange, ReloadOutcome> outcomes;
   private final Clock clock;
   private final ConfigValidator validator;
-
-  private final Map<String, SourceChange> latest = new LinkedHashMap<>();
   private TriggerException.Reason lastTriggerError;
   private Instant startingSince;
   private boolean startingReported;
@@ -49,7 +47,10 @@ public final class Reconciler {
   private volatile String invalidConfig;
   private volatile String lastFailure;
 
-  public Reconciler(
+  /** A reload asked of the app, whose answer is still to come. */
+  record Triggered(Batch batch, Map<String, String> expected, Attempt attempt) {}
+
+  Reconciler(
       ReloaderSettings settings,
       AppTarget target,
       ChangeQueue queue,
@@ -65,52 +66,58 @@ public final class Reconciler {
     this.validator = new ConfigValidator(settings.secretDirs());
   }
 
-  public void reconcile(List<SourceChange> batch) {
-    batch.forEach(change -> latest.put(change.snapshot().key(), change));
-    invalidConfig = validator.problem(latest.values()).orElse(null);
+  /** The path to the reload; returns the reload to confirm, when the app was asked for one. */
+  Optional<Triggered> trigger(Batch batch) {
+    invalidConfig = validator.problem(batch.changes()).orElse(null);
     if (invalidConfig != null) {
       metrics.validationFailure();
       LOG.warn("not reloading the app: {}; it keeps its last good config", invalidConfig);
-      finish(batch, new ReloadOutcome(Result.INVALID, invalidConfig), false);
-      return;
+      finish(batch, new ReloadOutcome(Result.INVALID, invalidConfig));
+      return Optional.empty();
     }
-    Map<String, String> expected = expectedHashes(batch);
+    Map<String, String> expected = batch.expected();
     Optional<Answer> serving = target.serving(expected);
     if (serving.isPresent()) {
       LOG.info("the app ({}) already loaded this content", serving.get().who());
       answered(batch, serving.get());
-      return;
+      return Optional.empty();
     }
     Readiness readiness = target.readiness();
     if (!readiness.ready()) {
       starting(readiness);
-      queue.retryAfter(batch, STARTING_POLL);
-      return;
+      queue.retryAfter(batch.changes(), STARTING_POLL);
+      return Optional.empty();
     }
     startingSince = null;
     startingReported = false;
-
-    Attempt attempt;
     try {
-      attempt = target.trigger();
+      Attempt attempt = target.trigger();
+      targetMissingSince = null;
+      lastTriggerError = null;
+      metrics.targetPid(attempt.pid());
+      if (settings.dryRun()) {
+        return Optional.empty(); // nothing to wait for: the app was not asked
+      }
+      metrics.signalSent(attempt.asked());
+      return Optional.of(new Triggered(batch, expected, attempt));
     } catch (TriggerException e) {
       triggerFailed(batch, e);
-      return;
+      return Optional.empty();
     }
-    targetMissingSince = null;
-    lastTriggerError = null;
-    metrics.targetPid(attempt.pid());
-    if (settings.dryRun()) {
-      LOG.info("dry run: not waiting for the app to confirm");
-      return;
-    }
-    metrics.signalSent(attempt.asked());
-    LOG.debug("asked {} to reload {}", attempt.who(), describe(batch));
-    answered(batch, target.confirm(attempt, expected, () -> anyNewer(expected)));
+  }
+
+  /** Waits for the app's answer to a reload that {@link #trigger} asked for, and reports it. */
+  void confirm(Triggered reload) {
+    LOG.debug("asked {} to reload {}", reload.attempt().who(), reload.batch());
+    Map<String, String> expected = reload.expected();
+    Answer answer =
+        target.confirm(
+            reload.attempt(), expected, () -> expected.keySet().stream().anyMatch(queue::hasNewer));
+    answered(reload.batch(), answer);
   }
 
   /** On an idle tick: keeps {@code reloader_target_pid} and the missing-target clock current. */
-  public void idle() {
+  void idle() {
     Optional<Long> found = target.find();
     metrics.targetPid(found.orElse(0L));
     if (found.isPresent()) {
@@ -120,36 +127,33 @@ public final class Reconciler {
     }
   }
 
-  private void answered(List<SourceChange> batch, Answer answer) {
+  private void answered(Batch batch, Answer answer) {
     switch (answer.result()) {
-      case SUPERSEDED -> LOG.debug("the app loaded newer content than {}", describe(batch));
+      case SUPERSEDED -> LOG.debug("the app loaded newer content than {}", batch);
       case UNANSWERED -> {
         lastFailure = answer.message();
         LOG.warn(answer.message());
-        finish(batch, new ReloadOutcome(Result.SIGNAL_FAILED, answer.message()), false);
-        queue.retryLater(batch);
+        finish(batch, new ReloadOutcome(Result.SIGNAL_FAILED, answer.message()));
+        queue.retryLater(batch.changes());
       }
       case APPLIED -> {
-        succeeded();
+        answeredNow();
         LOG.info(
-            "reload applied: {} ({}) in {} ms",
-            describe(batch),
-            answer.who(),
-            Duration.between(earliest(batch), clock.instant()).toMillis());
-        finish(batch, new ReloadOutcome(Result.APPLIED, null), true);
+            "reload applied: {} ({}) in {} ms", batch, answer.who(), sinceSeen(batch).toMillis());
+        finish(batch, new ReloadOutcome(Result.APPLIED, null));
       }
       case REJECTED -> {
-        succeeded();
+        answeredNow();
         LOG.warn(
             "reload rejected by the app ({}), which keeps its last good config: {}",
             answer.who(),
             answer.message());
-        finish(batch, new ReloadOutcome(Result.REJECTED, answer.message()), true);
+        finish(batch, new ReloadOutcome(Result.REJECTED, answer.message()));
       }
     }
   }
 
-  private void succeeded() {
+  private void answeredNow() {
     queue.answered();
     lastFailure = null;
   }
@@ -166,7 +170,7 @@ public final class Reconciler {
     }
   }
 
-  private void triggerFailed(List<SourceChange> batch, TriggerException e) {
+  private void triggerFailed(Batch batch, TriggerException e) {
     if (e.reason() == TriggerException.Reason.NO_TARGET && targetMissingSince == null) {
       targetMissingSince = clock.instant();
     }
@@ -176,70 +180,44 @@ public final class Reconciler {
     if (e.reason() != lastTriggerError) { // one line per kind of trouble, not one per retry
       LOG.warn("cannot reload the app, will retry: {}", e.getMessage());
       lastTriggerError = e.reason();
-      finish(batch, new ReloadOutcome(Result.SIGNAL_FAILED, e.getMessage()), false);
+      finish(batch, new ReloadOutcome(Result.SIGNAL_FAILED, e.getMessage()));
     }
-    queue.retryLater(batch);
+    queue.retryLater(batch.changes());
   }
 
-  private void finish(List<SourceChange> batch, ReloadOutcome outcome, boolean answeredNow) {
+  private void finish(Batch batch, ReloadOutcome outcome) {
     metrics.reload(outcome.result());
-    if (answeredNow) {
-      metrics.latency(Duration.between(earliest(batch), clock.instant()));
+    if (outcome.result() == Result.APPLIED || outcome.result() == Result.REJECTED) {
+      metrics.latency(sinceSeen(batch)); // the app answered: the reload's lag
     }
-    batch.forEach(change -> outcomes.accept(change, outcome));
+    batch.changes().forEach(change -> outcomes.accept(change, outcome));
   }
 
-  private boolean anyNewer(Map<String, String> expected) {
-    return expected.keySet().stream().anyMatch(queue::hasNewer);
-  }
-
-  /** Why the app may be running stale config, if it may: for {@code /health}. */
-  public Optional<String> problem() {
-    Instant since = targetMissingSince;
-    if (since != null && since.plus(settings.targetMissingAfter()).isBefore(clock.instant())) {
-      return Optional.of(
-          "the app has been missing since "
-              + since
-              + ": "
-              + Optional.ofNullable(lastFailure).orElse(""));
-    }
-    return Optional.empty();
-  }
-
-  public Optional<String> invalidConfig() {
-    return Optional.ofNullable(invalidConfig);
-  }
-
-  public Optional<String> lastFailure() {
-    return Optional.ofNullable(lastFailure);
+  private Duration sinceSeen(Batch batch) {
+    return Duration.between(batch.seenAt(), clock.instant());
   }
 
   /** Records a failure the step itself could not turn into an outcome (an Error, say). */
-  void failedUnexpectedly(List<SourceChange> batch, Throwable e) {
+  void failedUnexpectedly(Batch batch, Throwable e) {
     lastFailure = "reload failed unexpectedly: " + e.getClass().getName();
-    queue.retryLater(batch);
+    queue.retryLater(batch.changes());
   }
 
-  /** Each dir of the batch and the hash the app must report for it (null: it must be absent). */
-  private static Map<String, String> expectedHashes(List<SourceChange> batch) {
-    Map<String, String> expected = new LinkedHashMap<>();
-    for (SourceChange c : batch) {
-      expected.put(c.snapshot().key(), c.snapshot().present() ? c.snapshot().hash() : null);
+  /** Why the app may be running stale config, if it may: for {@code /health}. */
+  Optional<String> problem() {
+    Instant since = targetMissingSince;
+    if (since == null || !since.plus(settings.targetMissingAfter()).isBefore(clock.instant())) {
+      return Optional.empty();
     }
-    return expected;
+    return Optional.of(
+        "the app has been missing since " + since + ": " + Objects.toString(lastFailure, ""));
   }
 
-  private static Instant earliest(List<SourceChange> batch) {
-    return batch.stream().map(SourceChange::seenAt).min(Instant::compareTo).orElseThrow();
+  Optional<String> invalidConfig() {
+    return Optional.ofNullable(invalidConfig);
   }
 
-  private static String describe(List<SourceChange> batch) {
-    List<String> parts = new ArrayList<>();
-    for (SourceChange c : batch) {
-      String revision = c.revision() == null || c.revision().isEmpty() ? "" : " " + c.revision();
-      parts.add(
-          c.source() + " " + c.snapshot().dir() + " (" + c.snapshot().hash() + revision + ")");
-    }
-    return String.join(", ", parts);
+  Optional<String> lastFailure() {
+    return Optional.ofNullable(lastFailure);
   }
 }

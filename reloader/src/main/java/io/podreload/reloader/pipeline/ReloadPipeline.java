@@ -2,6 +2,7 @@ package io.podreload.reloader.pipeline;
 
 import io.podreload.common.Heartbeat;
 import io.podreload.reloader.ReloaderSettings;
+import io.podreload.reloader.pipeline.Reconciler.Triggered;
 import io.podreload.reloader.source.ConfigSource;
 import io.podreload.reloader.source.ReloadOutcome;
 import io.podreload.reloader.source.SnapshotListener;
@@ -14,15 +15,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The reconcile loop: sources put their changes in the {@link ChangeQueue}; one thread takes them
- * when they are due and hands each batch to the {@link Reconciler}, so there is one reload at a
- * time and the changes seen meanwhile go together into one follow-up. A change is never dropped: a
+ * The reconcile loop. Sources put their changes in the {@link ChangeQueue}; one reload runs at a
+ * time, and the changes seen meanwhile go together into one follow-up. A change is never dropped: a
  * batch that failed is retried with backoff until it is applied, rejected, or replaced by newer
- * content. Nothing ends the loop but {@link #close()}: an Error in a step is a failed attempt.
+ * content.
+ *
+ * <p>Who runs what: when no reload is under way, the thread that saw the change (a source's) runs
+ * the {@link Reconciler#trigger} half itself, so nothing is handed between threads on the way to
+ * the signal; the pipeline's own thread then waits for the app's answer ({@link
+ * Reconciler#confirm}), so the source goes back to watching at once. Changes that arrive during a
+ * reload, retries and idle ticks run wholly on the pipeline's thread. Nothing ends that thread but
+ * {@link #close()}: an Error in a step is a failed attempt.
  */
 public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
 
@@ -32,11 +40,21 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private final Map<String, ConfigSource> sources = new LinkedHashMap<>();
   private final ChangeQueue queue;
   private final Reconciler reconciler;
+  private final HeapGiveBack heap;
   private final Duration idleTick;
   private final Heartbeat heartbeat;
   private final Thread worker;
+
+  /** Guards {@link #busy} and {@link #toConfirm}; the pipeline's thread waits on it. */
+  private final Object lock = new Object();
+
+  /** A reload is under way (from its trigger to its answer), or an idle tick runs. */
+  private boolean busy;
+
+  /** A reload triggered on a source's thread, for the pipeline's thread to confirm. */
+  private Triggered toConfirm;
+
   private volatile boolean closed;
-  private boolean reloadedSinceCollection;
   private long nextIdleTick = System.nanoTime(); // the first tick at once
 
   public ReloadPipeline(
@@ -45,10 +63,22 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
       ReloaderMetrics metrics,
       Collection<ConfigSource> sources,
       Clock clock) {
+    this(settings, target, metrics, sources, clock, System::gc);
+  }
+
+  /** {@code collect} is a full collection ({@link HeapGiveBack}); tests pass their own. */
+  ReloadPipeline(
+      ReloaderSettings settings,
+      AppTarget target,
+      ReloaderMetrics metrics,
+      Collection<ConfigSource> sources,
+      Clock clock,
+      Runnable collect) {
     this.metrics = metrics;
     sources.forEach(source -> this.sources.put(source.name(), source));
     this.queue = new ChangeQueue(clock, settings.retryMax());
     this.reconciler = new Reconciler(settings, target, queue, metrics, this::tell, clock);
+    this.heap = new HeapGiveBack(collect);
     this.idleTick = settings.rehashInterval();
     // Idle, it wakes every rehash interval; a reload waits at most confirm-timeout for the ack.
     this.heartbeat =
@@ -64,10 +94,33 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     worker.start();
   }
 
+  /**
+   * A source's new content: triggered on the caller's thread when no reload is under way, else
+   * queued for the follow-up.
+   */
   @Override
   public void changed(SourceChange change) {
     metrics.watchEvent(change.source());
-    queue.offer(change);
+    heap.changed(); // a reload comes: no full collection from now until it is quiet again
+    Batch batch;
+    synchronized (lock) {
+      queue.offer(change);
+      if (busy || closed) {
+        return; // the reload under way sees it as newer content; the follow-up takes it
+      }
+      busy = true;
+      batch = new Batch(queue.poll());
+    }
+    Optional<Triggered> triggered = Optional.empty();
+    try {
+      triggered = safely(batch, () -> reconciler.trigger(batch));
+    } finally {
+      synchronized (lock) {
+        toConfirm = triggered.orElse(null);
+        busy = toConfirm != null;
+        lock.notifyAll(); // to confirm it, or to wait for a retry the step may have set
+      }
+    }
   }
 
   /** Why the app may be running stale config, if it may: for {@code /health}. */
@@ -93,15 +146,25 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    synchronized (queue) {
-      queue.notifyAll();
+    synchronized (lock) {
+      lock.notifyAll();
     }
   }
 
   private void run() {
     try {
       while (!closed) {
-        step(nextBatch());
+        Object work = nextWork();
+        if (work instanceof Triggered reload) {
+          safely(reload.batch(), () -> confirm(reload));
+        } else if (work instanceof Batch batch) {
+          safely(batch, () -> reconciler.trigger(batch).flatMap(this::confirm));
+        } else if (work != null) {
+          safely(new Batch(List.of()), this::idle);
+        }
+        synchronized (lock) {
+          busy = false;
+        }
         heartbeat.beat();
       }
     } catch (InterruptedException e) {
@@ -114,72 +177,71 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     heartbeat.dead("closed");
   }
 
-  private void step(List<SourceChange> batch) {
-    try {
-      if (batch.isEmpty()) {
-        reconciler.idle();
-        giveBackHeap();
-      } else {
-        reconciler.reconcile(batch);
-        reloadedSinceCollection = true;
-      }
-    } catch (RuntimeException | Error e) {
-      // Never let the loop die unseen: an Error (a parser's stack overflow, say) is a failed
-      // attempt like any other; the batch is retried and the next edit is applied. Only the
-      // type is logged: a message may quote config.
-      LOG.error("reload failed unexpectedly; retrying: {}", e.getClass().getName());
-      LOG.debug("the failure's stack", e);
-      reconciler.failedUnexpectedly(batch, e);
-    }
+  private Optional<Triggered> confirm(Triggered reload) {
+    reconciler.confirm(reload);
+    return Optional.empty();
   }
 
-  /** The due changes; empty on an idle tick (every rehash interval while nothing waits). */
-  private List<SourceChange> nextBatch() throws InterruptedException {
-    synchronized (queue) {
-      while (!closed) {
-        List<SourceChange> batch = queue.poll();
-        if (!batch.isEmpty()) {
-          return batch;
-        }
-        Optional<Duration> due = queue.untilDue();
-        long now = System.nanoTime();
-        if (due.isEmpty() && now - nextIdleTick >= 0) {
-          nextIdleTick = now + idleTick.toNanos();
-          return List.of();
-        }
-        long wait = due.map(Duration::toMillis).orElse((nextIdleTick - now) / 1_000_000);
-        heartbeat.beat();
-        queue.wait(Math.max(1, wait));
+  private Optional<Triggered> idle() {
+    reconciler.idle();
+    heap.whenQuiet();
+    return Optional.empty();
+  }
+
+  /** A step of the reconciler; an Error in it (a parser's stack overflow, say) is a failure too. */
+  private Optional<Triggered> safely(Batch batch, Supplier<Optional<Triggered>> step) {
+    try {
+      return step.get();
+    } catch (RuntimeException | Error e) {
+      // Never let a thread die unseen: the batch is retried and the next edit is applied. Only
+      // the type is logged: a message may quote config.
+      LOG.error("reload failed unexpectedly; retrying: {}", e.getClass().getName());
+      LOG.debug("the failure's stack", e);
+      if (!batch.changes().isEmpty()) {
+        reconciler.failedUnexpectedly(batch, e);
       }
+      return Optional.empty();
     }
-    return List.of();
   }
 
   /**
-   * On the first quiet tick after reloads, full collections until the heap stops shrinking: the
-   * heap that a burst grew (a large ConfigMap, many reloads) is returned to the system, which the
-   * serial collector does only after a full collection, and only part of the way each time (its
-   * shrink factor grows over successive collections; jvm.options sets how much free heap it keeps).
-   * One collection left a 1 MiB ConfigMap's burst at 21 of 29 MiB; a few take it back to the live
-   * set's share. Without them the reloader stays at its peak size.
+   * Under the lock, marks the pipeline busy and returns what is due: a reload to confirm, a batch,
+   * or the idle tick's marker (every rehash interval while nothing waits); null once closed.
    */
-  private void giveBackHeap() {
-    if (reloadedSinceCollection) {
-      reloadedSinceCollection = false;
-      Runtime runtime = Runtime.getRuntime();
-      long committed = runtime.totalMemory();
-      for (int i = 0; i < MAX_COLLECTIONS_WHEN_QUIET; i++) {
-        System.gc();
-        long now = runtime.totalMemory();
-        if (now >= committed && i > 0) {
-          break; // the first may only set the collector's shrink factor going
+  private Object nextWork() throws InterruptedException {
+    synchronized (lock) {
+      while (!closed) {
+        if (toConfirm != null) {
+          Triggered reload = toConfirm;
+          toConfirm = null;
+          return reload; // busy already
         }
-        committed = now;
+        if (!busy) {
+          List<SourceChange> due = queue.poll();
+          if (!due.isEmpty()) {
+            busy = true;
+            return new Batch(due);
+          }
+          long now = System.nanoTime();
+          Optional<Duration> wait = queue.untilDue();
+          if (wait.isEmpty() && now - nextIdleTick >= 0) {
+            nextIdleTick = now + idleTick.toNanos();
+            busy = true;
+            return IDLE_TICK;
+          }
+          heartbeat.beat();
+          long millis = wait.map(Duration::toMillis).orElse((nextIdleTick - now) / 1_000_000);
+          lock.wait(Math.max(1, millis));
+        } else {
+          heartbeat.beat();
+          lock.wait(idleTick.toMillis()); // a source's thread is triggering: it notifies
+        }
       }
     }
+    return null;
   }
 
-  private static final int MAX_COLLECTIONS_WHEN_QUIET = 6;
+  private static final Object IDLE_TICK = new Object();
 
   /** Tells the source that caused a change how its reload ended (Kubernetes Events use it). */
   private void tell(SourceChange change, ReloadOutcome outcome) {

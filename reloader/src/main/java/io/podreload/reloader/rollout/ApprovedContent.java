@@ -27,12 +27,13 @@ public final class ApprovedContent {
   private final LinkedHashMap<String, Map<String, byte[]>> versions = new LinkedHashMap<>();
   private String offered;
   private String rendered;
+  private String pinned;
 
   /**
    * @param renderDir the app's render dir (it must be in the app's {@code APP_CONFIG_DIRS}, and the
    *     raw volume must not be)
    * @param keep how many versions to keep besides the rendered one (at least 2: the promoted one
-   *     and the one rolling out)
+   *     and the one rolling out); the rendered, the offered and the pinned one are never dropped
    */
   public ApprovedContent(Path renderDir, int keep) {
     if (keep < 2) {
@@ -50,11 +51,21 @@ public final class ApprovedContent {
     offered = version;
     List<String> old = new ArrayList<>(versions.keySet());
     for (int i = 0; versions.size() > keep + 1 && i < old.size(); i++) {
-      if (!old.get(i).equals(rendered) && !old.get(i).equals(offered)) {
+      if (!old.get(i).equals(rendered)
+          && !old.get(i).equals(offered)
+          && !old.get(i).equals(pinned)) {
         versions.remove(old.get(i));
       }
     }
     return version;
+  }
+
+  /**
+   * Keeps {@code version}'s content (the last promoted one, which a rollback returns to) however
+   * many versions are offered after it; the version pinned before is no longer held for that.
+   */
+  public synchronized void pin(String version) {
+    pinned = version;
   }
 
   /**

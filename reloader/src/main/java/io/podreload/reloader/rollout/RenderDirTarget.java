@@ -92,6 +92,11 @@ public final class RenderDirTarget implements VersionTarget {
   }
 
   @Override
+  public void pin(String version) {
+    approved.pin(version);
+  }
+
+  @Override
   public void serve(String version) {
     try {
       approved.render(version);

@@ -36,7 +36,9 @@ public final class RolloutAgent {
 
   /** Decides on what the store and the app show now. */
   public RolloutNode.Decision decide() {
-    return node.decide(store.state(), store::records, target.view());
+    RolloutState state = store.state();
+    target.pin(state.promoted()); // a rollback returns to it, however many edits came since
+    return node.decide(state, store::records, target.view());
   }
 
   /**

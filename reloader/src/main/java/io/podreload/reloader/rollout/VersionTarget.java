@@ -11,4 +11,7 @@ public interface VersionTarget {
    * the app answered or the attempt failed ({@link #view()} then shows the attempt).
    */
   void serve(String version);
+
+  /** Keeps {@code version}'s content at hand (the last promoted one; null: none yet). */
+  default void pin(String version) {}
 }

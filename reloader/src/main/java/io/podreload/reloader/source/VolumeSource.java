@@ -1,10 +1,5 @@
 package io.podreload.reloader.source;
 
-import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
-import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
-import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
-import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
-
 import io.podreload.common.Backoff;
 import io.podreload.common.DirSnapshot;
 import io.podreload.common.Heartbeat;
@@ -12,12 +7,8 @@ import io.podreload.common.KubeletVolume;
 import io.podreload.reloader.ReloaderSettings;
 import jakarta.inject.Singleton;
 import java.io.IOException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.WatchEvent;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * edited in place or by an editor's rename-over save is read once it has been quiet for the quiet
  * period. Every dir is also re-hashed on a timer, because inotify can miss events and some volume
  * types deliver none. Only a change of the content's hash is reported.
+ *
+ * <p>The watch thread reads inotify itself ({@link Inotify}) and reports the change on the same
+ * thread, so the kernel's event becomes a reload with no thread hand-off in between.
  */
 @Singleton
 public final class VolumeSource implements ConfigSource {
@@ -47,10 +41,10 @@ public final class VolumeSource implements ConfigSource {
   private final Map<Path, String> reportedHash = new HashMap<>();
   private final Map<Path, Instant> quietUntil = new LinkedHashMap<>();
   private final Map<Path, Instant> firstSeen = new HashMap<>();
-  private final Map<WatchKey, Path> watchedDirs = new HashMap<>();
+  private final Map<Integer, Path> watchedDirs = new HashMap<>();
 
   private SnapshotListener listener;
-  private WatchService watcher;
+  private Inotify inotify;
   private final SourceLoop loop;
   private Instant nextRehash;
   private volatile String problem;
@@ -81,7 +75,7 @@ public final class VolumeSource implements ConfigSource {
   @Override
   public synchronized void start(SnapshotListener listener) throws IOException {
     this.listener = listener;
-    this.watcher = FileSystems.getDefault().newWatchService();
+    this.inotify = Inotify.open();
     for (Path dir : dirs()) {
       register(dir);
       rehash(dir, clock.instant(), true);
@@ -103,12 +97,8 @@ public final class VolumeSource implements ConfigSource {
   @Override
   public void close() {
     loop.close();
-    try {
-      if (watcher != null) {
-        watcher.close();
-      }
-    } catch (IOException ignored) {
-      // closing anyway
+    if (inotify != null) {
+      inotify.close();
     }
   }
 
@@ -117,7 +107,7 @@ public final class VolumeSource implements ConfigSource {
   }
 
   /** One round of the watch thread; after a failure, every dir is re-hashed next time. */
-  private Duration watchRound() throws InterruptedException {
+  private Duration watchRound() throws IOException {
     try {
       nextRehash = watchOnce(nextRehash);
     } catch (RuntimeException | Error e) {
@@ -134,17 +124,14 @@ public final class VolumeSource implements ConfigSource {
   }
 
   /** One wait for an event or a timer, and what it calls for; returns the next re-hash time. */
-  private Instant watchOnce(Instant nextRehash) throws InterruptedException {
+  private Instant watchOnce(Instant nextRehash) throws IOException {
     Instant now = clock.instant();
     Instant wakeAt = nextRehash;
     for (Instant quiet : quietUntil.values()) {
       wakeAt = quiet.isBefore(wakeAt) ? quiet : wakeAt;
     }
     long waitMillis = Math.max(0, wakeAt.toEpochMilli() - now.toEpochMilli());
-    WatchKey key = watcher.poll(waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
-    if (key != null) {
-      handle(key);
-    }
+    handle(inotify.await(waitMillis));
     now = clock.instant();
     for (Path dir : List.copyOf(quietUntil.keySet())) {
       if (!now.isBefore(quietUntil.get(dir))) {
@@ -164,19 +151,25 @@ public final class VolumeSource implements ConfigSource {
     return nextRehash;
   }
 
-  private void handle(WatchKey key) {
-    Path dir = watchedDirs.get(key);
+  private void handle(List<Inotify.Event> events) {
     Instant now = clock.instant();
-    for (WatchEvent<?> event : key.pollEvents()) {
+    for (Inotify.Event event : events) {
+      if (event.is(Inotify.IN_Q_OVERFLOW)) {
+        watchedDirs.values().forEach(dir -> rehash(dir, now, false)); // events lost: read all
+        continue;
+      }
+      Path dir = watchedDirs.get(event.wd());
       if (dir == null) {
         continue;
       }
-      if (event.kind() == OVERFLOW) {
+      if (event.is(Inotify.IN_IGNORED | Inotify.IN_DELETE_SELF | Inotify.IN_MOVE_SELF)) {
+        watchedDirs.remove(event.wd()); // the dir went away; re-registered when it is back
         rehash(dir, now, false);
         continue;
       }
-      String name = event.context().toString();
-      if (name.equals(KubeletVolume.DATA_LINK) && event.kind() == ENTRY_CREATE) {
+      String name = event.name();
+      if (name.equals(KubeletVolume.DATA_LINK)
+          && event.is(Inotify.IN_CREATE | Inotify.IN_MOVED_TO)) {
         quietUntil.remove(dir);
         rehash(dir, firstSeen.getOrDefault(dir, now), false); // the swap: complete, act now
         firstSeen.remove(dir);
@@ -186,10 +179,6 @@ public final class VolumeSource implements ConfigSource {
         firstSeen.putIfAbsent(dir, now);
       }
     }
-    if (!key.reset()) {
-      watchedDirs.remove(key); // the dir went away; re-registered when it is back
-      rehash(dir, now, false);
-    }
   }
 
   private void register(Path dir) {
@@ -197,12 +186,12 @@ public final class VolumeSource implements ConfigSource {
       return;
     }
     try {
-      watchedDirs.put(dir.register(watcher, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY), dir);
+      watchedDirs.put(inotify.watch(dir, Inotify.DIR_EVENTS), dir);
     } catch (IOException e) {
       LOG.warn(
           "cannot watch {} ({}); relying on the re-hash every {} s",
           dir,
-          e,
+          e.getMessage(),
           settings.rehashInterval().toSeconds());
     }
   }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.kubernetes.client.openapi.ApiClient;
 import io.podreload.common.KubeletVolume;
 import io.podreload.common.PrometheusRegistry;
+import io.podreload.devtools.LocalKubernetesApi;
 import io.podreload.reloader.source.ReloadOutcome;
 import io.podreload.reloader.source.SourceChange;
 import java.nio.file.Files;
@@ -30,14 +31,14 @@ class ConfigMapSourceWithFakeApiServerTest {
   static final Duration WAIT = Duration.ofSeconds(30);
 
   @TempDir Path tmp;
-  FakeKubernetesApi api;
+  LocalKubernetesApi api;
   ConfigMapSource source;
   final List<SourceChange> changes = new CopyOnWriteArrayList<>();
   final PrometheusRegistry registry = new PrometheusRegistry();
 
   @BeforeEach
   void setUp() throws Exception {
-    api = new FakeKubernetesApi();
+    api = new LocalKubernetesApi();
   }
 
   @AfterEach

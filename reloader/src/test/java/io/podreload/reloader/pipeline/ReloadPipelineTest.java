@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -53,6 +55,8 @@ class ReloadPipelineTest {
   volatile String rejectWith;
   volatile TriggerException failWith;
   volatile Error errorOnce;
+  final List<Thread> triggeredOn = new CopyOnWriteArrayList<>();
+  volatile Runnable collect = () -> {};
   ReloadPipeline pipeline;
   PrometheusRegistry registry = new PrometheusRegistry();
 
@@ -73,6 +77,7 @@ class ReloadPipelineTest {
               throw error;
             }
             triggers.incrementAndGet();
+            triggeredOn.add(Thread.currentThread());
             DirSnapshot loaded = dirContent.get();
             Thread ack =
                 new Thread(
@@ -124,6 +129,8 @@ class ReloadPipelineTest {
                 statusFile.toString(),
                 "reloader.confirm-timeout",
                 "2000",
+                "reloader.rehash-interval",
+                "200",
                 "reloader.secret-dirs",
                 tmp.resolve("secrets").toString()));
     pipeline =
@@ -132,7 +139,8 @@ class ReloadPipelineTest {
             new SignalTarget(settings, app),
             new ReloaderMetrics(registry),
             List.of(source),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            () -> collect.run());
     pipeline.start();
   }
 
@@ -313,5 +321,42 @@ class ReloadPipelineTest {
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> pipeline.invalidConfig().map(m -> m.contains("s3cret")).orElse(false));
+  }
+
+  @Test
+  void aChangeIsTriggeredOnTheThreadThatSawItWhenNoReloadIsUnderWay() throws Exception {
+    writeStatus(change("a: 0\n").snapshot(), null);
+    pipeline.changed(change("a: 1\n")); // no hand-off to another thread on the signal's path
+    assertThat(triggeredOn).containsExactly(Thread.currentThread());
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") == 1);
+  }
+
+  @Test
+  void theHeapIsGivenBackOnAThreadOfItsOwnAndAReloadNeverWaitsForIt() throws Exception {
+    writeStatus(change("a: 0\n").snapshot(), null);
+    CountDownLatch collecting = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<Thread> collectedOn = new CopyOnWriteArrayList<>();
+    collect =
+        () -> {
+          collectedOn.add(Thread.currentThread());
+          collecting.countDown();
+          try {
+            release.await(); // a full collection that does not end until the test says so
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        };
+    pipeline.changed(change("a: 1\n"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") == 1);
+    assertThat(collecting.await(30, TimeUnit.SECONDS)).isTrue(); // the next quiet tick
+    try {
+      pipeline.changed(change("a: 2\n"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") == 2);
+      assertThat(collectedOn).hasSize(1).noneMatch(triggeredOn::contains);
+      assertThat(collectedOn.get(0).getName()).isEqualTo("heap-give-back");
+    } finally {
+      release.countDown();
+    }
   }
 }

@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
+import io.podreload.devtools.LocalKubernetesApi;
 import io.podreload.reloader.Application;
-import io.podreload.reloader.kubernetes.FakeKubernetesApi;
 import io.podreload.reloader.rollout.KubernetesCoordinationStore;
 import java.io.IOException;
 import java.net.URI;
@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code RELOADER_ROLLOUT=progressive} end to end: three pods, each a real app and a real reloader
  * in a PID namespace of its own (when run as root), each reloader reloading its own app with real
  * signals and reading its health from the app's management port. The one stand-in is the Kubernetes
- * API server ({@link FakeKubernetesApi}: no kube-apiserver runs here), shared by the three as a
+ * API server ({@link LocalKubernetesApi}: no kube-apiserver runs here), shared by the three as a
  * cluster's would be. The app's demo fault {@code app.failure-rate} makes an edit that validates
  * but fails requests. The tests run in order on the same fleet: a good edit, a bad one, two in
  * quick succession, writes of the three at the same moment (held by the fake until all arrived),
@@ -62,8 +62,8 @@ class ProgressiveRolloutWithRealProcessesTest {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   @TempDir static Path tmp;
-  private FakeKubernetesApi api;
-  private FakeKubernetesApi.WriteGate firstRecords;
+  private LocalKubernetesApi api;
+  private LocalKubernetesApi.WriteGate firstRecords;
   private JsonNode recordsAfterFirstWrites;
   private final List<Pod> pods = new ArrayList<>();
   private final List<Observation> observations = new CopyOnWriteArrayList<>();
@@ -102,7 +102,7 @@ class ProgressiveRolloutWithRealProcessesTest {
   @BeforeAll
   void startFleet() throws Exception {
     assumeTrue(Files.exists(APP_JAR), "the app jar is not built: run ./mvnw -B package first");
-    api = new FakeKubernetesApi();
+    api = new LocalKubernetesApi();
     api.put(NS, CM, Map.of("application.yml", config("one", 0)));
     api.put(NS, KubernetesCoordinationStore.stateName(CM), Map.of());
     api.put(NS, KubernetesCoordinationStore.recordsName(CM), Map.of());
@@ -374,7 +374,7 @@ class ProgressiveRolloutWithRealProcessesTest {
     // The claims: the first claimer's write is held until the two others claimed too, so all
     // three carry the same resourceVersion; the API server takes one and answers 409 to the rest.
     long conflictsBefore = api.conflicts();
-    FakeKubernetesApi.WriteGate claims =
+    LocalKubernetesApi.WriteGate claims =
         api.holdWrites(NS, KubernetesCoordinationStore.stateName(CM), pods.size());
     api.put(NS, CM, Map.of("application.yml", config("seven", 0)));
     await().atMost(WAIT).until(() -> claims.answers().size() == pods.size());

@@ -281,7 +281,7 @@ class ReloaderWithRealProcessesTest {
 
   @Test
   void anUpdateThroughTheKubernetesApiIsServedByTheAppWithoutARestart() throws Exception {
-    try (var api = new io.podreload.reloader.kubernetes.FakeKubernetesApi()) {
+    try (var api = new io.podreload.devtools.LocalKubernetesApi()) {
       api.put("team", "app-config", Map.of("application.yml", greeting("from the API")));
       config = tmp.resolve("render"); // the app reads what the reloader renders
       startReloader(

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.podreload.reloader.kubernetes.FakeKubernetesApi;
+import io.podreload.devtools.LocalKubernetesApi;
 import io.podreload.reloader.vault.FakeVault;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,7 +100,7 @@ class ShippedJarIT {
 
   @Test
   void theConfigMapSourceRendersTheConfigMapAndEveryUpdateFromTheApi() throws Exception {
-    try (FakeKubernetesApi api = new FakeKubernetesApi()) {
+    try (LocalKubernetesApi api = new LocalKubernetesApi()) {
       api.put("podreload", "app-config", Map.of("application.yml", "app:\n  greeting: first\n"));
       Path render = tmp.resolve("render");
       startReloader(

@@ -78,4 +78,23 @@ class ApprovedContentTest {
         .hasMessageContaining("never offered");
     assertThat(content.has(null)).isFalse();
   }
+
+  @Test
+  void thePinnedPromotedVersionIsKeptHoweverManyEditsLandDuringOneRollout() throws Exception {
+    Path volume = tmp.resolve("volume");
+    Path render = tmp.resolve("render");
+    ApprovedContent content = new ApprovedContent(render, 2);
+    String promoted = content.offer(publish(volume, "promoted"));
+    content.render(promoted);
+    content.pin(promoted);
+    String canary = content.offer(publish(volume, "canary"));
+    content.render(canary); // this pod is the canary
+    for (int edit = 0; edit < 6; edit++) {
+      content.offer(publish(volume, "edit " + edit)); // edits land while the canary bakes
+    }
+
+    assertThat(content.has(promoted)).isTrue();
+    content.render(promoted); // rolled back
+    assertThat(served(render)).contains("promoted");
+  }
 }

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kubernetes.client.openapi.ApiClient;
-import io.podreload.reloader.kubernetes.FakeKubernetesApi;
+import io.podreload.devtools.LocalKubernetesApi;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,12 +26,12 @@ class KubernetesCoordinationStoreTest {
   private static final String NS = "podreload";
   private static final String CM = "app-config";
 
-  private FakeKubernetesApi api;
+  private LocalKubernetesApi api;
   private final List<AutoCloseable> open = new ArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
-    api = new FakeKubernetesApi();
+    api = new LocalKubernetesApi();
     api.put(NS, KubernetesCoordinationStore.stateName(CM), Map.of());
     api.put(NS, KubernetesCoordinationStore.recordsName(CM), Map.of());
   }

@@ -1,7 +1,7 @@
 package io.podreload.reloader.rollout;
 
 import io.kubernetes.client.openapi.ApiClient;
-import io.podreload.reloader.kubernetes.FakeKubernetesApi;
+import io.podreload.devtools.LocalKubernetesApi;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -100,7 +100,7 @@ public final class RolloutScaleBench {
     Long badMillis = null;
     for (int n : sizes) {
       List<Figures> runs = new ArrayList<>();
-      try (FakeKubernetesApi api = new FakeKubernetesApi()) {
+      try (LocalKubernetesApi api = new LocalKubernetesApi()) {
         api.put(NS, KubernetesCoordinationStore.stateName(CM), Map.of());
         api.put(NS, KubernetesCoordinationStore.recordsName(CM), Map.of());
         OkHttpClient http =
@@ -161,7 +161,7 @@ public final class RolloutScaleBench {
   }
 
   private static Pod pod(
-      FakeKubernetesApi api,
+      LocalKubernetesApi api,
       OkHttpClient http,
       String name,
       RolloutPolicy policy,
@@ -182,7 +182,7 @@ public final class RolloutScaleBench {
     return new Pod(app, runner[0], store);
   }
 
-  private static Figures rollout(FakeKubernetesApi api, List<Pod> pods, String version)
+  private static Figures rollout(LocalKubernetesApi api, List<Pod> pods, String version)
       throws InterruptedException {
     int requests = api.requests().size();
     long conflicts = api.conflicts();
@@ -212,7 +212,7 @@ public final class RolloutScaleBench {
         millis);
   }
 
-  private static long badRollout(FakeKubernetesApi api, List<Pod> pods, String good)
+  private static long badRollout(LocalKubernetesApi api, List<Pod> pods, String good)
       throws InterruptedException {
     long start = System.nanoTime();
     for (Pod pod : pods) {
@@ -253,7 +253,7 @@ public final class RolloutScaleBench {
     return ("app-" + pods.indexOf(pod)).equals(canary);
   }
 
-  private static String stateKey(FakeKubernetesApi api, String key) {
+  private static String stateKey(LocalKubernetesApi api, String key) {
     return api.configMap(NS, KubernetesCoordinationStore.stateName(CM))
         .path("data")
         .path(key)

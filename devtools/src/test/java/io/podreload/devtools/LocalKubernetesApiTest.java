@@ -1,4 +1,4 @@
-package io.podreload.reloader.kubernetes;
+package io.podreload.devtools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,16 +17,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The fake API server answers as the Kubernetes API documents it. */
-class FakeKubernetesApiTest {
+class LocalKubernetesApiTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String CONFIGMAPS = "/api/v1/namespaces/ns/configmaps";
   private static final String BY_NAME = "fieldSelector=metadata.name%3Dapp-config";
 
-  private final FakeKubernetesApi api = new FakeKubernetesApi();
+  private final LocalKubernetesApi api = new LocalKubernetesApi();
   private final HttpClient http = HttpClient.newHttpClient();
 
-  FakeKubernetesApiTest() throws Exception {}
+  LocalKubernetesApiTest() throws Exception {}
 
   @AfterEach
   void close() {

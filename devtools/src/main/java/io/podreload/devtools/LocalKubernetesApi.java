@@ -1,4 +1,4 @@
-package io.podreload.reloader.kubernetes;
+package io.podreload.devtools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,7 +28,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A fake of the Kubernetes API server for ConfigMaps, because no kube-apiserver runs here and
+ * A stand-in for the Kubernetes API server, for ConfigMaps and Events: what the reloader uses. It
+ * runs the fleet of {@code bin/local-pod --replicas N} ({@link LocalFleet}) and is the API server
+ * of the reloader's tests, because no kube-apiserver runs on a developer's machine or in CI and
  * fabric8's mock serves client-java's HTTP watches badly. It speaks the documented protocol that a
  * client sees: list with {@code fieldSelector=metadata.name=...} and a list resourceVersion; watch
  * ({@code watch=true}) as a chunked stream of newline-delimited JSON events (ADDED, MODIFIED,
@@ -47,7 +49,7 @@ import java.util.regex.Pattern;
  * forced; a key the applier owned alone and no longer applies is removed; an apply creates a
  * missing object; a no-op changes no resourceVersion.
  */
-public final class FakeKubernetesApi implements AutoCloseable {
+public final class LocalKubernetesApi implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern CONFIGMAPS =
@@ -86,8 +88,14 @@ public final class FakeKubernetesApi implements AutoCloseable {
   private final Map<String, JsonNode> parsedLines =
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
-  public FakeKubernetesApi() throws IOException {
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+  /** On a free port of the loopback interface. */
+  public LocalKubernetesApi() throws IOException {
+    this(0);
+  }
+
+  /** On {@code port} of the loopback interface (0: a free one). */
+  public LocalKubernetesApi(int port) throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
     server.setExecutor(
         Executors.newCachedThreadPool(
             task -> {
@@ -315,7 +323,21 @@ public final class FakeKubernetesApi implements AutoCloseable {
   private void record(String type, ObjectNode object) {
     history.add(new Change(resourceVersion, type, object));
     broadcast(line(type, object));
+    for (java.util.function.Consumer<JsonNode> listener : listeners) {
+      listener.accept(object);
+    }
   }
+
+  /**
+   * Calls {@code listener} with every stored change (the object as written), in the order of their
+   * resourceVersions, on the writer's thread while the server holds its lock: keep it short.
+   */
+  public void onChange(java.util.function.Consumer<JsonNode> listener) {
+    listeners.add(listener);
+  }
+
+  private final List<java.util.function.Consumer<JsonNode>> listeners =
+      new CopyOnWriteArrayList<>();
 
   private void broadcast(String line) {
     for (BlockingQueue<String> watch : watches) {

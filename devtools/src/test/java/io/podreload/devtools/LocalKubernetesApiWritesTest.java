@@ -1,10 +1,9 @@
-package io.podreload.reloader.rollout;
+package io.podreload.devtools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.podreload.reloader.kubernetes.FakeKubernetesApi;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,17 +24,17 @@ import org.junit.jupiter.api.Test;
  * server-side apply with field managers (per-key ownership, conflicts, force, removal of keys a
  * manager stopped applying, creation of a missing object).
  */
-class FakeKubernetesApiWritesTest {
+class LocalKubernetesApiWritesTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String PATH = "/api/v1/namespaces/ns/configmaps/";
 
   private final HttpClient http = HttpClient.newHttpClient();
-  private FakeKubernetesApi api;
+  private LocalKubernetesApi api;
 
   @BeforeEach
   void start() throws Exception {
-    api = new FakeKubernetesApi();
+    api = new LocalKubernetesApi();
   }
 
   @AfterEach
