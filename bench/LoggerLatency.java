@@ -12,7 +12,7 @@ import java.util.List;
  * microseconds, one figure per line: this process writes the file (as the app does, one flushed
  * line per request) and reads the logger's stdout, so one clock measures both ends.
  *
- * <p>Usage: java bench/LoggerLatency.java WORK_DIR LINES LINES_PER_SECOND
+ * <p>Usage: java bench/LoggerLatency.java WORK_DIR LINES LINES_PER_SECOND [HTTP_PORT [JAR]]
  */
 public class LoggerLatency {
   public static void main(String[] args) throws Exception {
@@ -22,7 +22,12 @@ public class LoggerLatency {
     Path log = work.resolve("latency.log");
     Files.writeString(log, "");
     ProcessBuilder builder =
-        new ProcessBuilder(List.of("java", "@logger/jvm.options", "-jar", "logger/target/logger.jar"))
+        new ProcessBuilder(
+            List.of(
+                "java",
+                "@logger/jvm.options",
+                "-jar",
+                args.length > 4 ? args[4] : "logger/target/logger.jar"))
             .redirectError(work.resolve("logger-latency.err").toFile());
     builder.environment().put("LOGGER_FILES", log.toString());
     builder.environment().put("LOGGER_STATE_DIR", work.resolve("latency-state").toString());

@@ -4,7 +4,8 @@
 #    (goals: at least 1 million lines/s, and at least half of tail's rate)
 #  - latency from a line appended to the file to that line on stdout, p99 (goal <= 50 ms)
 #  - RSS at full throughput (goal <= 48 MiB)
-# Prints a markdown section on stdout.
+# Prints a markdown section on stdout. BENCH_LOGGER_BASELINE_JAR=path/to/logger.jar (a build of an
+# earlier commit) adds that jar to each round, run the same way, for a before/after in one run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$BENCH_ROOT"
@@ -31,7 +32,7 @@ run() { # name file command...
   # The logger names its file only in its environment: pick the one following this file, never
   # another logger running on the machine (a test's, another benchmark's).
   if [ -z "$follower" ]; then
-    for p in $(pgrep -f -- "logger/target/logger.jar" || true); do
+    for p in $(pgrep -f -- "-jar .*logger[^ ]*\.jar" || true); do
       tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "LOGGER_FILES=$file" && follower=$p
     done
   fi
@@ -52,8 +53,18 @@ run() { # name file command...
 
 # Five rounds (the machine is noisy), tail and the logger one after the other in each: the medians are compared.
 ROUNDS=${BENCH_ROUNDS:-5}
-tail_runs=() logger_runs=() logger_rss=0
+BASELINE=${BENCH_LOGGER_BASELINE_JAR:-}
+tail_runs=() logger_runs=() logger_rss=0 base_runs=() base_rss=0
 for round in $(seq "$ROUNDS"); do
+  if [ -n "$BASELINE" ]; then
+    log "round $round: the baseline logger ($BASELINE)"
+    read -r us rss < <(run base "$work/base$round.log" env LOGGER_FILES="$work/base$round.log" \
+      LOGGER_STATE_DIR="$work/bstate$round" LOGGER_HTTP_PORT="$(free_port)" \
+      java @"$BENCH_ROOT/logger/jvm.options" -jar "$BASELINE")
+    base_runs+=("$us")
+    base_rss=$(awk -v a="$base_rss" -v b="$rss" 'BEGIN { print (b > a) ? b : a }')
+    rm -f "$work/base$round.log"
+  fi
   log "round $round: tail -n +1 -F"
   rm -f "$work"/*.done
   read -r us _ < <(run tail "$work/tail$round.log" tail -n +1 -F "$work/tail$round.log")
@@ -69,9 +80,23 @@ tail_us=$(median "${tail_runs[@]}") logger_us=$(median "${logger_runs[@]}")
 tail_rate=$(awk -v n="$LINES" -v us="$tail_us" 'BEGIN { printf "%d", n / (us / 1e6) }')
 logger_rate=$(awk -v n="$LINES" -v us="$logger_us" 'BEGIN { printf "%d", n / (us / 1e6) }')
 
+base_row=
+if [ -n "$BASELINE" ]; then
+  base_us=$(median "${base_runs[@]}")
+  base_rate=$(awk -v n="$LINES" -v us="$base_us" 'BEGIN { printf "%d", n / (us / 1e6) }')
+  base_row="| baseline logger ($(basename "$BASELINE"), runs $(for u in "${base_runs[@]}"; do printf '%s ' "$(us_to_ms "$u")"; done)ms; peak RSS $base_rss MiB) | $(us_to_ms "$base_us") ms | $base_rate | $(ratio "$base_rate" "$tail_rate") | | |"
+fi
+
 log "latency: 2000 lines at 200 lines/s"
 mapfile -t lat < <(java bench/LoggerLatency.java "$work" 2000 200 "$(free_port)")
 p50=$(us_to_ms "$(percentile 50 "${lat[@]}")") p99=$(us_to_ms "$(percentile 99 "${lat[@]}")")
+base_lat_row=
+if [ -n "$BASELINE" ]; then
+  log "latency of the baseline logger"
+  mkdir -p "$work/baseline"
+  mapfile -t blat < <(java bench/LoggerLatency.java "$work/baseline" 2000 200 "$(free_port)" "$BASELINE")
+  base_lat_row="| baseline logger: line appended to line on stdout, p50 / p99 | $(us_to_ms "$(percentile 50 "${blat[@]}")") / $(us_to_ms "$(percentile 99 "${blat[@]}")") ms | | |"
+fi
 
 cat <<EOF2
 ## Logger
@@ -85,9 +110,11 @@ medians of the rounds (tail $(for u in "${tail_runs[@]}"; do printf '%s ' "$(us_
 |---|---|---|---|---|---|
 | tail -n +1 -F | $(us_to_ms "$tail_us") ms | $tail_rate | 1.00 | | |
 | logger | $(us_to_ms "$logger_us") ms | $logger_rate | $(ratio "$logger_rate" "$tail_rate") | ≥ 1,000,000 lines/s and ≥ 0.5 × tail | $(verdict "$logger_rate" ">=" 1000000) / $(verdict "$(ratio "$logger_rate" "$tail_rate")" ">=" 0.5) |
+${base_row}
 
 | measure | figure | goal | |
 |---|---|---|---|
 | peak RSS while shipping at full speed (highest of the rounds) | $logger_rss MiB | ≤ 48 MiB | $(verdict "$logger_rss" "<=" 48) |
 | line appended to line on stdout, p50 / p99 (2000 lines at 200/s) | $p50 / $p99 ms | p99 ≤ 50 ms | $(verdict "$p99" "<=" 50) |
+${base_lat_row}
 EOF2

@@ -3,6 +3,7 @@ package io.podreload.logger;
 import io.podreload.logger.RotatedFileFinder.Candidate;
 import io.podreload.logger.RotatedFileFinder.Match;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -535,11 +536,53 @@ final class FileFollower implements AutoCloseable {
     if (openFirstOf(candidates(), doneSource)) {
       return;
     }
-    closeChannel();
+    FileChannel done = channel;
+    long doneOffset = lines.consumed();
+    long[] doneDevIno = openDevIno;
+    channel = null; // closed below, once it was compared with the file at the name
+    finite = false;
     pending.clear();
     pendingSizes.clear();
     LOG.info("[{}] finished {}; continuing with {}", output, doneSource, followed);
-    openFollowed();
+    try (done) {
+      openFollowed(new Finished(done, doneOffset, doneDevIno));
+    }
+  }
+
+  /** A file read to its end, {@code offset}, just before the followed one is opened. */
+  private record Finished(FileChannel channel, long offset, long[] devIno) {}
+
+  /**
+   * Where to start in the file at the name after {@code done}: past what it holds that {@code done}
+   * held already. That is all of {@code done} when {@code done} is a copy of its first bytes, the
+   * copy copytruncate made of it before the truncation came (a file at the name that was not read
+   * yet when it was copied); otherwise its start.
+   */
+  private static long readInCopy(Finished done, long[] devIno, FileChannel file)
+      throws IOException {
+    long size = done.offset();
+    if (size == 0 || Arrays.equals(done.devIno(), devIno) || file.size() < size) {
+      return 0;
+    }
+    int edge = (int) Math.min(FileIdentity.FINGERPRINT_BYTES, size);
+    return sameBytes(done.channel(), file, 0, edge)
+            && sameBytes(done.channel(), file, size - edge, edge)
+        ? size
+        : 0;
+  }
+
+  /** True if the two files hold the same {@code length} bytes at {@code position}. */
+  private static boolean sameBytes(FileChannel a, FileChannel b, long position, int length)
+      throws IOException {
+    ByteBuffer x = ByteBuffer.allocate(length);
+    ByteBuffer y = ByteBuffer.allocate(length);
+    while (x.hasRemaining() && a.read(x, position + x.position()) > 0) {
+      // pread until full
+    }
+    while (y.hasRemaining() && b.read(y, position + y.position()) > 0) {
+      // pread until full
+    }
+    return !x.hasRemaining() && x.flip().equals(y.flip());
   }
 
   /** Adds a file to {@link #earlier} (in place of what its inode held before). */
@@ -658,7 +701,7 @@ final class FileFollower implements AutoCloseable {
           return true;
         }
       }
-      return openFollowed();
+      return openFollowed(null);
     } catch (AccessDeniedException e) {
       problem(
           "cannot read "
@@ -692,7 +735,8 @@ final class FileFollower implements AutoCloseable {
     return cp.offset() == 0;
   }
 
-  private boolean openFollowed() throws IOException {
+  /** Opens the file at the name; {@code after}: the file read to its end before, or null. */
+  private boolean openFollowed(Finished after) throws IOException {
     long[] before = FileIdentity.devIno(followed);
     if (before == null) {
       problem("waiting for " + followed + " to appear");
@@ -716,10 +760,20 @@ final class FileFollower implements AutoCloseable {
     List<FileIdentity> older = finder().siblingIdentities();
     earlier.clear();
     older.forEach(this::addEarlier);
+    long start = after == null ? 0 : readInCopy(after, before, ch);
+    if (start > 0) {
+      LOG.info(
+          "[{}] {} holds a copy of the first {} bytes of {} (copytruncate, before its truncation):"
+              + " reading on from there",
+          output,
+          source,
+          start,
+          followed);
+    }
     channel = ch;
     source = followed;
     finite = false;
-    setIdentity(FileIdentity.of(before, ch), 0);
+    setIdentity(FileIdentity.of(before, ch), start);
     openDevIno = before;
     lastAtName = before;
     openedMtime = Files.getLastModifiedTime(followed);

@@ -1,6 +1,8 @@
 package io.podreload.logger;
 
+import io.podreload.common.Heartbeat;
 import java.io.IOException;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -31,10 +33,8 @@ final class Pipeline implements Runnable {
   private volatile boolean finished;
   private volatile boolean failed;
 
-  /** When the loop last went round (or an output last retried): a stuck thread stops it. */
-  private volatile long heartbeatNanos = System.nanoTime();
-
-  private final long stallNanos;
+  /** Beats each time the loop goes round (or an output retries): a stuck thread stops it. */
+  private final Heartbeat heartbeat;
 
   /** Per follower: when to try again after a problem, and how long the next wait is. */
   private final long[] retryAtNanos;
@@ -57,7 +57,8 @@ final class Pipeline implements Runnable {
     this.metrics = metrics;
     this.pollNanos = settings.pollInterval().toNanos();
     this.checkpointNanos = settings.checkpointInterval().toNanos();
-    this.stallNanos = settings.stallTimeout().toNanos();
+    this.heartbeat =
+        new Heartbeat("pipeline-" + output.name(), settings.stallTimeout(), Clock.systemUTC());
     this.retryAtNanos = new long[followers.size()];
     this.backoffNanos = new long[followers.size()];
     this.problems = new String[followers.size()];
@@ -110,11 +111,10 @@ final class Pipeline implements Runnable {
     if (failed || finished || !thread.isAlive()) {
       return "its thread ended: " + lastError;
     }
-    long quiet = System.nanoTime() - heartbeatNanos;
-    if (quiet > stallNanos) {
-      return "stuck for "
-          + TimeUnit.NANOSECONDS.toSeconds(quiet)
-          + " s (in a write to the output, or reading a file): check that its destination"
+    String silent = heartbeat.problem();
+    if (silent != null) {
+      return silent
+          + " (stuck in a write to the output, or reading a file): check that its destination"
           + " accepts data";
     }
     return null;
@@ -136,12 +136,12 @@ final class Pipeline implements Runnable {
     // each retry of an output also shows that the thread is alive
     Output.StopSignal stopSignal =
         () -> {
-          heartbeatNanos = System.nanoTime();
+          heartbeat.beat();
           return System.nanoTime() > giveUpNanos;
         };
     try {
       while (true) {
-        heartbeatNanos = System.nanoTime();
+        heartbeat.beat();
         boolean stopping = stopRequested;
         boolean progress = false;
         for (int i = 0; i < followers.size(); i++) {

@@ -112,7 +112,7 @@ class FileProblemsIT {
             dir, null, Map.of("LOGGER_FILES", log.toString(), "LOGGER_STALL_TIMEOUT", "1s"))) {
       // nobody reads its stdout: the write blocks
       patiently()
-          .until(() -> health(logger).startsWith("503") && health(logger).contains("stuck for"));
+          .until(() -> health(logger).startsWith("503") && health(logger).contains("silent for"));
       // a stuck thread is the liveness probe's business, not the readiness probe's
       assertThat(logger.get("/health/liveness")).startsWith("503");
       assertThat(logger.get("/health/readiness")).startsWith("200");

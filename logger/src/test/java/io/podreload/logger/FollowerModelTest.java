@@ -184,6 +184,9 @@ class FollowerModelTest {
         "CRASH,APPEND(4),ROTATE_COPYTRUNCATE,APPEND(6)",
         // a file deleted at the name after a copytruncate: the copy comes first
         "APPEND(2),ROTATE_COPYTRUNCATE,APPEND(2),DELETE_RECREATE",
+        // the file at the name copied by copytruncate before the follower reached it: the copy
+        // is read, then the file at the name past what the copy held (not again from its start)
+        "ROTATE_RENAME,APPEND(3),TICK,ROTATE_COPYTRUNCATE_WINDOW(3)",
         // a checkpoint of an empty file: the files before it are not read again
         "APPEND(6),ROTATE_RENAME,TICK,STOP,APPEND(3)",
         // an inode taken again by a new file after a checkpoint that named it

@@ -217,7 +217,7 @@ class PipelineTest {
     start();
     assertThat(pipeline.alive()).isTrue();
     patiently().until(() -> !pipeline.alive());
-    assertThat(pipeline.downReason()).contains("stuck for").contains("accepts data");
+    assertThat(pipeline.downReason()).contains("silent for").contains("accepts data");
     output.blockWrites.countDown();
     patiently().until(() -> output.lines().size() >= 10);
     patiently().until(pipeline::alive);
