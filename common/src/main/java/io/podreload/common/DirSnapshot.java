@@ -99,7 +99,18 @@ public final class DirSnapshot {
     digest.update(bytes);
   }
 
+  /** Never updated: each hash starts from a copy (the provider lookup runs once, not per hash). */
+  private static final MessageDigest SHA256 = newSha256();
+
   private static MessageDigest sha256() {
+    try {
+      return (MessageDigest) SHA256.clone();
+    } catch (CloneNotSupportedException e) {
+      return newSha256();
+    }
+  }
+
+  private static MessageDigest newSha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

@@ -1,14 +1,10 @@
 package io.podreload.micronaut;
 
-import io.micronaut.context.env.ActiveEnvironment;
 import io.micronaut.context.env.EnvironmentPropertySource;
 import io.micronaut.context.env.PropertySource;
 import io.micronaut.context.env.PropertySourceLoader;
-import io.micronaut.core.io.ResourceLoader;
-import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The pod's contract names its settings {@code APP_CONFIG_DIRS}, ...; Micronaut would read those as
@@ -16,7 +12,7 @@ import java.util.Optional;
  * podreload.*} property, with the precedence of environment variables (above application.yml).
  * Registered as a {@link PropertySourceLoader} service, so a host app needs no code for it.
  */
-public final class ContractEnvironmentNames implements PropertySourceLoader {
+public final class ContractEnvironmentNames extends BuiltInPropertySourceLoader {
 
   /** Each environment name of the contract and the property it sets. */
   static final Map<String, String> NAMES =
@@ -31,14 +27,9 @@ public final class ContractEnvironmentNames implements PropertySourceLoader {
           "APP_ACCESS_LOG_QUEUE", "access-log-queue",
           "APP_SHUTDOWN_DELAY", "shutdown-delay");
 
-  private static final String DEFAULT_CONFIG_NAME = "application";
-
   @Override
-  public Optional<PropertySource> load(String resourceName, ResourceLoader resourceLoader) {
-    if (!DEFAULT_CONFIG_NAME.equals(resourceName)) {
-      return Optional.empty();
-    }
-    return Optional.of(of(System.getenv()));
+  PropertySource source() {
+    return of(System.getenv());
   }
 
   /** The properties that {@code env} sets. */
@@ -53,16 +44,5 @@ public final class ContractEnvironmentNames implements PropertySourceLoader {
         });
     return PropertySource.of(
         "podreload contract environment", properties, EnvironmentPropertySource.POSITION);
-  }
-
-  @Override
-  public Optional<PropertySource> loadEnv(
-      String resourceName, ResourceLoader resourceLoader, ActiveEnvironment activeEnvironment) {
-    return Optional.empty();
-  }
-
-  @Override
-  public Map<String, Object> read(String name, InputStream input) {
-    return Map.of(); // reads no file
   }
 }

@@ -1,14 +1,10 @@
 package io.podreload.micronaut;
 
 import io.micronaut.context.env.AbstractPropertySourceLoader;
-import io.micronaut.context.env.ActiveEnvironment;
 import io.micronaut.context.env.PropertySource;
 import io.micronaut.context.env.PropertySourceLoader;
-import io.micronaut.core.io.ResourceLoader;
-import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The endpoint lock-down a host gets with the dependency, below its own application.yml (which may
@@ -19,24 +15,15 @@ import java.util.Optional;
  * serves the host's own routes only. Registered as a {@link PropertySourceLoader} service, so a
  * host needs no code or config for it.
  */
-public final class LockedDownEndpoints implements PropertySourceLoader {
+public final class LockedDownEndpoints extends BuiltInPropertySourceLoader {
 
   /** Below application.yml: a host's own config wins. */
   static final int ORDER = AbstractPropertySourceLoader.DEFAULT_POSITION - 100;
 
   static final String NAME = "podreload endpoint lock-down";
 
-  private static final String DEFAULT_CONFIG_NAME = "application";
-
   @Override
-  public Optional<PropertySource> load(String resourceName, ResourceLoader resourceLoader) {
-    if (!DEFAULT_CONFIG_NAME.equals(resourceName)) {
-      return Optional.empty();
-    }
-    return Optional.of(source());
-  }
-
-  static PropertySource source() {
+  PropertySource source() {
     Map<String, Object> defaults = new LinkedHashMap<>();
     defaults.put("endpoints.all.port", 8090);
     defaults.put("endpoints.all.enabled", false);
@@ -49,16 +36,5 @@ public final class LockedDownEndpoints implements PropertySourceLoader {
     defaults.put("endpoints.config.enabled", true);
     defaults.put("endpoints.config.sensitive", false);
     return PropertySource.of(NAME, defaults, ORDER);
-  }
-
-  @Override
-  public Optional<PropertySource> loadEnv(
-      String resourceName, ResourceLoader resourceLoader, ActiveEnvironment activeEnvironment) {
-    return Optional.empty();
-  }
-
-  @Override
-  public Map<String, Object> read(String name, InputStream input) {
-    return Map.of(); // reads no file
   }
 }

@@ -1,7 +1,5 @@
 package io.podreload.micronaut;
 
-import static io.podreload.micronaut.testing.HostProcess.ADMIN_PATHS;
-import static io.podreload.micronaut.testing.HostProcess.MANAGEMENT_PATHS;
 import static io.podreload.micronaut.testing.HostProcess.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,13 +7,8 @@ import io.podreload.common.KubeletVolume;
 import io.podreload.common.ReloadStatus;
 import io.podreload.micronaut.fixture.ShopApp;
 import io.podreload.micronaut.testing.HostProcess;
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -127,21 +120,7 @@ class DropInTest {
     publish(work.resolve("config"), "application.yml", shop("locked", 5));
     try (HostProcess app = HostProcess.start(ShopApp.class, work)) {
       assertThat(app.get("/banner")).isEqualTo("locked (max 5)");
-      List<String> notOnTheBusinessPort = new ArrayList<>(ADMIN_PATHS);
-      notOnTheBusinessPort.addAll(MANAGEMENT_PATHS);
-      for (String path : notOnTheBusinessPort) {
-        assertThat(app.statusOf(path)).as("GET %s on the business port", path).isEqualTo(404);
-      }
-      for (String path : ADMIN_PATHS) {
-        assertThat(app.managementStatusOf(path)).as("GET %s on management", path).isEqualTo(404);
-      }
-      HttpResponse<String> refresh =
-          app.send(
-              HttpRequest.newBuilder(
-                      URI.create("http://127.0.0.1:" + app.managementPort + "/refresh"))
-                  .header("Content-Type", "application/json")
-                  .POST(HttpRequest.BodyPublishers.ofString("{\"force\":true}")));
-      assertThat(refresh.statusCode()).isEqualTo(404);
+      app.assertLockedDown();
       assertThat(app.manage("/health")).isEqualTo("{\"status\":\"UP\"}"); // no details
       assertThat(app.managementStatusOf("/health/readiness")).isEqualTo(200);
       assertThat(app.manage("/prometheus")).contains("app_reloads_total");

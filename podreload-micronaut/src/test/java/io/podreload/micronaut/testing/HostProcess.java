@@ -1,5 +1,6 @@
 package io.podreload.micronaut.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.podreload.common.KubeletVolume;
@@ -182,6 +183,30 @@ public final class HostProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Asserts the lock-down a host gets from the module: the business port answers 404 on every admin
+   * and management path, the management port on every admin path, and {@code POST /refresh
+   * {"force":true}} (a full environment refresh) is refused on both ports.
+   */
+  public void assertLockedDown() {
+    List<String> notOnTheBusinessPort = new ArrayList<>(ADMIN_PATHS);
+    notOnTheBusinessPort.addAll(MANAGEMENT_PATHS);
+    for (String path : notOnTheBusinessPort) {
+      assertThat(statusOf(path)).as("GET %s on the business port", path).isEqualTo(404);
+    }
+    for (String path : ADMIN_PATHS) {
+      assertThat(managementStatusOf(path)).as("GET %s on the management port", path).isEqualTo(404);
+    }
+    for (int on : List.of(port, managementPort)) {
+      HttpResponse<String> refresh =
+          send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + on + "/refresh"))
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"force\":true}")));
+      assertThat(refresh.statusCode()).as("POST /refresh on port %d", on).isEqualTo(404);
     }
   }
 

@@ -100,12 +100,12 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
    */
   @Override
   public void changed(SourceChange change) {
-    metrics.watchEvent(change.source());
     heap.changed(); // a reload comes: no full collection from now until it is quiet again
     Batch batch;
     synchronized (lock) {
       queue.offer(change);
       if (busy || closed) {
+        metrics.watchEvent(change.source());
         return; // the reload under way sees it as newer content; the follow-up takes it
       }
       busy = true;
@@ -121,6 +121,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
         lock.notifyAll(); // to confirm it, or to wait for a retry the step may have set
       }
     }
+    metrics.watchEvent(change.source()); // counted after the signal: off its path
   }
 
   /** Why the app may be running stale config, if it may: for {@code /health}. */
@@ -154,14 +155,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private void run() {
     try {
       while (!closed) {
-        Object work = nextWork();
-        if (work instanceof Triggered reload) {
-          safely(reload.batch(), () -> confirm(reload));
-        } else if (work instanceof Batch batch) {
-          safely(batch, () -> reconciler.trigger(batch).flatMap(this::confirm));
-        } else if (work != null) {
-          safely(new Batch(List.of()), this::idle);
-        }
+        perform(nextWork()); // in a frame of its own: nothing of it stays reachable while idle
         synchronized (lock) {
           busy = false;
         }
@@ -175,6 +169,16 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
       return;
     }
     heartbeat.dead("closed");
+  }
+
+  private void perform(Object work) {
+    if (work instanceof Triggered reload) {
+      safely(reload.batch(), () -> confirm(reload));
+    } else if (work instanceof Batch batch) {
+      safely(batch, () -> reconciler.trigger(batch).flatMap(this::confirm));
+    } else if (work != null) {
+      safely(new Batch(List.of()), this::idle);
+    }
   }
 
   private Optional<Triggered> confirm(Triggered reload) {

@@ -47,8 +47,9 @@ public final class SignalTarget implements AppTarget {
   @Override
   public Optional<Answer> serving(Map<String, String> expected) {
     Optional<ReloadStatus> now = status.read();
-    // A (restarted) app that already loaded exactly this content: nothing to signal.
-    return now.filter(s -> isAlive(s.pid()) && StatusFileAnswers.reports(s, expected))
+    // A (restarted) app that already loaded exactly this content: nothing to signal. (The content
+    // first: on the signal's path it differs, and /proc is not read.)
+    return now.filter(s -> StatusFileAnswers.reports(s, expected) && isAlive(s.pid()))
         .map(StatusFileAnswers::answer);
   }
 

@@ -3,7 +3,6 @@ package io.podreload.reloader.vault;
 import io.podreload.common.Backoff;
 import io.podreload.common.ConfigFile;
 import io.podreload.common.DirSnapshot;
-import io.podreload.common.FailureClock;
 import io.podreload.common.Heartbeat;
 import io.podreload.common.KubeletVolume;
 import io.podreload.common.PrometheusRegistry;
@@ -11,6 +10,7 @@ import io.podreload.reloader.source.ConfigSource;
 import io.podreload.reloader.source.ReloadOutcome;
 import io.podreload.reloader.source.SnapshotListener;
 import io.podreload.reloader.source.SourceChange;
+import io.podreload.reloader.source.SourceLoop;
 import io.podreload.reloader.vault.VaultClient.Lease;
 import io.podreload.reloader.vault.VaultClient.Secret;
 import io.podreload.reloader.vault.VaultFailure.Reason;
@@ -28,11 +28,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,34 +42,36 @@ import org.slf4j.LoggerFactory;
  * with jitter, and {@link #problem()} speaks once the failure lasts longer than {@code
  * degraded-after}.
  *
- * <p>All state changes happen under this object's lock, from {@link #start} and from the source's
- * one thread (polls and renewals), so they never interleave.
+ * <p>It runs on the shared {@link SourceLoop}: each round ({@link #step()}) renews the token when
+ * its renewal is due and checks the secret when its poll is due, both by the injected clock, and
+ * says how long to wait for the next. All state changes happen under this object's lock, from
+ * {@link #start} and from that one thread, so they never interleave; tests drive {@link #step()} on
+ * a clock of their own, without the thread.
  */
 @Singleton
 public final class VaultSource implements ConfigSource {
 
   public static final String NAME = "vault";
   private static final Logger LOG = LoggerFactory.getLogger(VaultSource.class);
-  private static final TimeUnit MILLIS = TimeUnit.MILLISECONDS;
 
   private final VaultSettings settings;
   private final PrometheusRegistry registry;
   private final Clock clock;
-  private final Heartbeat heartbeat;
+  private final SourceLoop loop;
+  private final boolean ownThread;
 
-  private ScheduledExecutorService executor;
   private VaultMetrics metrics;
   private VaultClient client;
   private SnapshotListener listener;
   private Lease lease;
   private Duration loginTtl = Duration.ZERO;
-  private ScheduledFuture<?> renewal;
+  private Instant pollAt; // when the secret is checked next
+  private Instant renewAt; // when the token is renewed next; null: no renewal
   private int renderedVersion = -1;
   private String renderedHash;
-  private final Backoff backoff;
 
   // Read by problem() from the health endpoint's thread.
-  private final FailureClock failures;
+  private volatile boolean started;
   private volatile VaultFailure lastFailure;
   private volatile String servedRevision = "none";
   private volatile boolean closed;
@@ -84,34 +82,37 @@ public final class VaultSource implements ConfigSource {
   }
 
   VaultSource(VaultSettings settings, PrometheusRegistry registry, Clock clock) {
+    this(settings, registry, clock, true);
+  }
+
+  /** With {@code ownThread} false, {@link #start} starts no thread: the test calls step(). */
+  VaultSource(VaultSettings settings, PrometheusRegistry registry, Clock clock, boolean ownThread) {
     this.settings = settings;
     this.registry = registry;
     this.clock = clock;
-    this.failures = new FailureClock(settings.degradedAfter(), clock);
+    this.ownThread = ownThread;
     // From one second (or the poll interval, if shorter) up to backoff-max, jittered.
     Duration first =
         settings.pollInterval().compareTo(Duration.ofSeconds(1)) < 0
             ? settings.pollInterval()
             : Duration.ofSeconds(1);
-    this.backoff =
+    Backoff backoff =
         new Backoff(
             first, settings.backoffMax().compareTo(first) < 0 ? first : settings.backoffMax());
-    // A poll runs every poll interval (jittered), or after a backoff while Vault fails.
-    this.heartbeat =
-        new Heartbeat(
-            "vault-poll",
-            settings
-                .pollInterval()
-                .multipliedBy(2)
-                .plus(settings.backoffMax())
-                .plus(settings.timeout().multipliedBy(4))
-                .plusSeconds(60),
-            clock);
+    // A round runs every poll interval (jittered), or after a backoff while Vault fails.
+    Duration silentAfter =
+        settings
+            .pollInterval()
+            .multipliedBy(2)
+            .plus(settings.backoffMax())
+            .plus(settings.timeout().multipliedBy(4))
+            .plusSeconds(60);
+    this.loop = new SourceLoop("vault-poll", silentAfter, backoff, settings.degradedAfter(), clock);
   }
 
   @Override
   public List<Heartbeat> heartbeats() {
-    return executor == null ? List.of() : List.of(heartbeat);
+    return started && ownThread ? List.of(loop.heartbeat()) : List.of();
   }
 
   @Override
@@ -135,13 +136,6 @@ public final class VaultSource implements ConfigSource {
     } catch (VaultFailure failure) {
       throw new IllegalStateException("the Vault source cannot start: " + failure.getMessage());
     }
-    executor =
-        Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "vault-source");
-              thread.setDaemon(true);
-              return thread;
-            });
     Instant deadline = clock.instant().plus(settings.startTimeout());
     while (true) {
       if (closed) {
@@ -171,7 +165,32 @@ public final class VaultSource implements ConfigSource {
         wait(nextBackoff().toMillis());
       }
     }
-    executor.schedule(this::poll, jittered(settings.pollInterval()).toMillis(), MILLIS);
+    pollAt = clock.instant().plus(jittered(settings.pollInterval()));
+    started = true;
+    if (ownThread) {
+      loop.start(this::step);
+    }
+  }
+
+  /**
+   * One round of the source's thread: renews the token if that is due, checks the secret if that is
+   * due; returns how long until the next is due.
+   */
+  synchronized Duration step() {
+    if (closed) {
+      return Duration.ofSeconds(1);
+    }
+    Instant now = clock.instant();
+    if (renewAt != null && !now.isBefore(renewAt)) {
+      renew();
+    }
+    if (!now.isBefore(pollAt)) {
+      poll();
+    }
+    loop.heartbeat().beat();
+    Instant next = renewAt != null && renewAt.isBefore(pollAt) ? renewAt : pollAt;
+    Duration wait = Duration.between(clock.instant(), next);
+    return wait.isNegative() ? Duration.ZERO : wait;
   }
 
   @Override
@@ -180,8 +199,7 @@ public final class VaultSource implements ConfigSource {
     if (closed || failure == null) {
       return Optional.empty();
     }
-    return failures
-        .problem()
+    return loop.problem()
         .map(
             p ->
                 "Vault is "
@@ -207,16 +225,11 @@ public final class VaultSource implements ConfigSource {
   @Override
   public void close() {
     closed = true;
-    if (executor != null) {
-      executor.shutdownNow();
-    }
+    loop.close();
   }
 
   /** One poll: a new version is rendered and reported; a failure keeps what is rendered. */
-  private synchronized void poll() {
-    if (closed) {
-      return;
-    }
+  private void poll() {
     Duration next;
     Instant seenAt = clock.instant();
     try {
@@ -235,10 +248,7 @@ public final class VaultSource implements ConfigSource {
       LOG.error("the Vault source's poll failed unexpectedly ({}); retrying", e.getClass());
       next = nextBackoff();
     }
-    heartbeat.beat();
-    if (!closed) {
-      executor.schedule(this::poll, next.toMillis(), MILLIS);
-    }
+    pollAt = clock.instant().plus(next);
   }
 
   /** The secret when it differs from what was rendered (KV v2: by version), else null. */
@@ -377,20 +387,18 @@ public final class VaultSource implements ConfigSource {
     scheduleRenewal();
   }
 
+  /** The token's renewal at two thirds of its TTL (jittered); none for a token that cannot. */
   private void scheduleRenewal() {
-    if (renewal != null) {
-      renewal.cancel(false);
-      renewal = null;
-    }
-    if (lease.renewable() && lease.ttl().toMillis() > 0) {
-      Duration delay = jittered(lease.ttl().multipliedBy(2).dividedBy(3));
-      renewal = executor.schedule(this::renew, delay.toMillis(), MILLIS);
-    }
+    renewAt =
+        lease.renewable() && lease.ttl().toMillis() > 0
+            ? clock.instant().plus(jittered(lease.ttl().multipliedBy(2).dividedBy(3)))
+            : null;
   }
 
   /** Renews the token; when Vault will not, logs in again. */
-  private synchronized void renew() {
-    if (closed || lease == null) {
+  private void renew() {
+    if (lease == null) {
+      renewAt = null;
       return;
     }
     try {
@@ -414,10 +422,10 @@ public final class VaultSource implements ConfigSource {
       }
     } catch (VaultFailure failure) {
       failed(failure);
-      renewal = executor.schedule(this::renew, nextBackoff().toMillis(), MILLIS);
+      renewAt = clock.instant().plus(nextBackoff());
     } catch (RuntimeException | Error e) {
       LOG.error("renewing the Vault token failed unexpectedly ({}); retrying", e.getClass());
-      renewal = executor.schedule(this::renew, nextBackoff().toMillis(), MILLIS);
+      renewAt = clock.instant().plus(nextBackoff());
     }
   }
 
@@ -443,24 +451,16 @@ public final class VaultSource implements ConfigSource {
     }
     metrics.error(failure.reason());
     lastFailure = failure;
-    if (failures.failed(failure.reason().label() + ": " + failure.getMessage())) {
-      LOG.warn(
-          "Vault source: {}; the rendered secret (version {}) stays in place",
-          failure.getMessage(),
-          servedRevision);
-    }
+    loop.failed(failure.reason().label() + ": " + failure.getMessage());
   }
 
   private void recovered() {
-    failures
-        .succeeded()
-        .ifPresent(d -> LOG.info("Vault source recovered after {}s of failures", d.toSeconds()));
+    loop.succeeded();
     lastFailure = null;
-    backoff.reset();
   }
 
   private Duration nextBackoff() {
-    return backoff.next();
+    return loop.retryWait();
   }
 
   /** The duration give or take 10%. */

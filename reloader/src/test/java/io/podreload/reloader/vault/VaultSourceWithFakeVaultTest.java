@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -70,6 +71,21 @@ class VaultSourceWithFakeVaultTest {
   private void start(TestSettings settings) throws Exception {
     source = new VaultSource(settings.build(), registry);
     source.start(changes::add);
+  }
+
+  /** On a clock that moves only when the test moves it. */
+  private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
+
+  /** The source on the test's clock, without its thread: the test runs each round (no waits). */
+  private void startStepped(TestSettings settings) throws Exception {
+    source = new VaultSource(settings.build(), registry, clock, false);
+    source.start(changes::add);
+  }
+
+  /** Moves the clock on by {@code by} and runs one round; returns the wait it asks for. */
+  private Duration after(Duration by) {
+    clock.advance(by);
+    return source.step();
   }
 
   private Properties rendered(Path dir) throws Exception {
@@ -183,13 +199,16 @@ class VaultSourceWithFakeVaultTest {
     vault.putV2("secret", "app", Map.of("db.password", PASSWORD));
     vault.loginTtlSeconds(6);
 
-    start(kubernetesSettings());
+    startStepped(kubernetesSettings());
 
     assertEquals(1, vault.logins());
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(() -> counter("reloader_vault_renewals_total") >= 2); // at about 4 s and 8 s
-    assertTrue(vault.renewals() >= 2);
+    after(Duration.ofMillis(3500)); // renewal at two thirds of the TTL: 4 s, give or take 10%
+    assertEquals(0, vault.renewals(), "not yet");
+    after(Duration.ofMillis(1000));
+    assertEquals(1, vault.renewals(), "renewed at 4.5 s");
+    after(Duration.ofMillis(4500));
+    assertEquals(2, vault.renewals(), "and again two thirds of the renewed TTL later");
+    assertEquals(2.0, counter("reloader_vault_renewals_total"));
     assertEquals(1, vault.logins(), "renewed, not logged in again");
     assertEquals(1.0, counter("reloader_vault_logins_total"));
     assertEquals(0, vault.requests().stream().filter(r -> r.path().contains("lookup")).count());
@@ -201,11 +220,12 @@ class VaultSourceWithFakeVaultTest {
     vault.loginTtlSeconds(2);
     TestSettings settings = kubernetesSettings();
     settings.pollInterval = Duration.ofHours(1); // only the renewal, at about 1.3 s, calls Vault
-    start(settings);
+    startStepped(settings);
 
     vault.revokeAll();
+    after(Duration.ofMillis(1500));
 
-    await().atMost(Duration.ofSeconds(5)).until(() -> vault.logins() == 2);
+    assertEquals(2, vault.logins());
     assertTrue(
         vault.requests().stream().anyMatch(r -> r.path().equals("auth/token/renew-self")),
         "the renewal found the token revoked");
@@ -263,15 +283,13 @@ class VaultSourceWithFakeVaultTest {
     vault.putV2("secret", "app", Map.of("db.password", PASSWORD));
     TestSettings settings = settings();
     settings.degradedAfter = Duration.ofSeconds(60);
-    // The failure clock runs on a clock the test moves: no real wait for the threshold.
-    ManualClock clock = new ManualClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
-    source = new VaultSource(settings.build(), registry, clock);
-    source.start(changes::add);
+    startStepped(settings);
     String before = Files.readString(settings.secretsDir.resolve("vault.properties"));
 
     vault.seal(true);
+    after(settings.pollInterval.multipliedBy(2)); // the next poll (at the interval, jittered) fails
 
-    await().until(() -> counter("reloader_vault_errors_total", "reason", "sealed") >= 1);
+    assertEquals(1.0, counter("reloader_vault_errors_total", "reason", "sealed"));
     clock.advance(Duration.ofSeconds(59));
     assertTrue(source.problem().isEmpty(), "no problem before the threshold");
     clock.advance(Duration.ofSeconds(2));
@@ -284,8 +302,9 @@ class VaultSourceWithFakeVaultTest {
 
     vault.seal(false);
     vault.putV2("secret", "app", Map.of("db.password", "v2"));
+    after(Duration.ZERO); // the retry was due long ago
 
-    await().until(() -> changes.size() == 2);
+    assertEquals(2, changes.size());
     assertTrue(source.problem().isEmpty());
   }
 
@@ -295,16 +314,20 @@ class VaultSourceWithFakeVaultTest {
     TestSettings settings = settings();
     settings.pollInterval = Duration.ofMillis(50);
     settings.backoffMax = Duration.ofSeconds(2);
-    start(settings);
+    startStepped(settings);
     vault.seal(true);
-    await().until(() -> counter("reloader_vault_errors_total", "reason", "sealed") >= 1);
     long calls = vault.requests().size();
 
-    await().pollDelay(Duration.ofSeconds(2)).until(() -> true);
+    Duration wait = after(settings.pollInterval.multipliedBy(2)); // the next poll fails
+    for (Duration elapsed = Duration.ZERO;
+        elapsed.compareTo(Duration.ofSeconds(2)) < 0;
+        elapsed = elapsed.plus(wait)) {
+      wait = after(wait); // every round when the source asks for it
+    }
 
     // At the poll interval, 2 s would be about 40 calls; backing off 0.05, 0.1, 0.2 ... s: < 10.
     long during = vault.requests().size() - calls;
-    assertTrue(during < 10, during + " calls in 2 s");
+    assertTrue(during >= 3 && during < 10, during + " calls in 2 s");
   }
 
   @Test
@@ -315,9 +338,10 @@ class VaultSourceWithFakeVaultTest {
     settings.namespace = "team-a";
     vault.loginTtlSeconds(2);
 
-    start(settings);
-    await().until(() -> vault.renewals() >= 1);
+    startStepped(settings);
+    after(Duration.ofMillis(1500)); // past the renewal at two thirds of the TTL
 
+    assertEquals(1, vault.renewals());
     assertEquals(1, changes.size());
     assertTrue(vault.requests().stream().allMatch(r -> "team-a".equals(r.namespace())));
     assertTrue(vault.requests().stream().anyMatch(r -> r.path().equals("auth/kubernetes/login")));
