@@ -32,10 +32,13 @@ run() { # name file command...
   : > "$file"
   rm -f "$work/$name.done" "$work/$name.done2"
   # Two readers one after the other on the pipe: the first takes exactly the first pass's lines
-  # (nothing of the second is written before it is done), the second the second pass's.
+  # (nothing of the second is written before it is done), the second the second pass's; then the
+  # pipe is kept open until the follower is stopped (tail -F exits when its reader goes away, and
+  # its CPU time is read a second after the pass).
   "$@" < /dev/null 2> "$work/$name.err" | {
     head -n "$LINES" > /dev/null; echo done > "$work/$name.done"
     head -n "$LINES" > /dev/null; echo done > "$work/$name.done2"
+    cat > /dev/null
   } &
   local pipeline=$!
   sleep 3 # started and following
@@ -57,13 +60,13 @@ run() { # name file command...
     until grep -q done "$work/$name.$marker" 2>/dev/null; do
       if [ -n "$follower" ] && [ -e "/proc/$follower" ]; then
         r=$(rss_mib "$follower" 2>/dev/null || echo 0); peak=$(awk -v a="$peak" -v b="$r" 'BEGIN { print (b > a) ? b : a }')
-        r=$(cpu_ms "$follower") && [ -n "$r" ] && cpu=$r # tail may end at its last write
+        r=$(cpu_ms "$follower") && [ -n "$r" ] && cpu=$r
       fi
       sleep 0.01
     done
     times+=("$(( $(now_us) - t0 ))")
     # the pass's work that outlasts it (its last checkpoint, compilations queued during it) is
-    # counted too; tail may have ended at its last write (then its last reading above counts)
+    # counted too
     sleep 1
     r=$(cpu_ms "$follower") && [ -n "$r" ] && cpu=$r
     cpus+=("$(( cpu - cpu0 ))")
