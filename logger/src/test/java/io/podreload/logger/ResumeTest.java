@@ -120,4 +120,16 @@ class ResumeTest {
     siblings.add(file("access.log.1", 9, 1600, "after the checkpoint\n"));
     assertThat(resume(cp).earlier()).containsExactly(identity(before));
   }
+
+  @Test
+  void anEarlierFileTakesThePlaceOfWhatItsInodeHeldBeforeAndAnEmptyOneIsLeftOut() {
+    FileIdentity other = identity(file("access.log.2", 7, 100, "other\n"));
+    FileIdentity before = identity(file("access.log.1", 8, 100, "first content\n"));
+    FileIdentity reused = identity(file("access.log.1", 8, 200, "second content\n"));
+    List<FileIdentity> earlier = new ArrayList<>(List.of(other, before));
+    Resume.addEarlier(earlier, reused);
+    assertThat(earlier).containsExactly(other, reused);
+    Resume.addEarlier(earlier, identity(file("access.log.3", 9, 300, "")));
+    assertThat(earlier).containsExactly(other, reused);
+  }
 }
