@@ -223,6 +223,13 @@ public final class Reloader {
     return Health.of(heartbeats);
   }
 
+  /** Once the reloader answers: compiles the signal path off it (see the pipeline). */
+  public synchronized void warmUp() {
+    if (pipeline != null) {
+      pipeline.warmUp();
+    }
+  }
+
   public ReloadPipeline pipeline() {
     return pipeline;
   }

@@ -41,6 +41,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private final ChangeQueue queue;
   private final Reconciler reconciler;
   private final HeapGiveBack heap;
+  private final SignalPathWarmUp warmUp = new SignalPathWarmUp();
   private final Duration idleTick;
   private final Heartbeat heartbeat;
   private final Thread worker;
@@ -94,6 +95,11 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     worker.start();
   }
 
+  /** Once the reloader is up: compiles the signal path before a change needs it. */
+  public void warmUp() {
+    warmUp.start();
+  }
+
   /**
    * A source's new content: triggered on the caller's thread when no reload is under way, else
    * queued for the follow-up.
@@ -101,6 +107,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   @Override
   public void changed(SourceChange change) {
     heap.changed(); // a reload comes: no full collection from now until it is quiet again
+    warmUp.changed();
     Batch batch;
     synchronized (lock) {
       queue.offer(change);
