@@ -98,6 +98,7 @@ public final class Reloader {
       source.start(listenerFor(source, sources));
       started.add(source);
     }
+    pipeline.sourcesStarted();
     if (rollout != null) {
       rollout.start();
     }

@@ -55,6 +55,12 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   /** A reload triggered on a source's thread, for the pipeline's thread to confirm. */
   private Triggered toConfirm;
 
+  /**
+   * Set once every source has started. Until then a change (a source's first content, read on the
+   * starting thread) is reloaded on the pipeline's thread, so start-up never waits for the app.
+   */
+  private volatile boolean sourcesStarted;
+
   private volatile boolean closed;
   private long nextIdleTick = System.nanoTime(); // the first tick at once
 
@@ -100,9 +106,14 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     warmUp.start();
   }
 
+  /** The sources have started: from now on a change is triggered on the thread that saw it. */
+  public void sourcesStarted() {
+    sourcesStarted = true;
+  }
+
   /**
-   * A source's new content: triggered on the caller's thread when no reload is under way, else
-   * queued for the follow-up.
+   * A source's new content: triggered on the caller's thread when no reload is under way and the
+   * sources have started, else queued for the pipeline's thread.
    */
   @Override
   public void changed(SourceChange change) {
@@ -111,8 +122,9 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     Batch batch;
     synchronized (lock) {
       queue.offer(change);
-      if (busy || closed) {
+      if (busy || closed || !sourcesStarted) {
         metrics.watchEvent(change.source());
+        lock.notifyAll(); // idle, the pipeline's thread takes it
         return; // the reload under way sees it as newer content; the follow-up takes it
       }
       busy = true;
