@@ -145,7 +145,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
 
   /** Why the app may be running stale config, if it may: for {@code /health}. */
   public Optional<String> problem() {
-    return reconciler.problem();
+    return reconciler.health().problem();
   }
 
   /** The last change that does not parse, if the latest content of some dir does not. */
@@ -155,7 +155,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
 
   /** The last failure to reload or confirm, cleared by the next answer. */
   public Optional<String> lastFailure() {
-    return reconciler.lastFailure();
+    return reconciler.health().lastFailure();
   }
 
   /** The pipeline thread's sign of life, for {@code /health/liveness}. */
