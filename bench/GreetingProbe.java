@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Polls the app's {@code GET /} on one kept-alive HTTP/1.1 connection over a plain socket. A
@@ -27,11 +28,24 @@ final class GreetingProbe implements AutoCloseable {
 
   /** Polls until {@code expected} is served or {@code timeoutNanos} passed; false on timeout. */
   boolean awaitBody(String expected, long timeoutNanos) throws InterruptedException {
+    return awaitBody(expected, timeoutNanos, 0);
+  }
+
+  /**
+   * The same, pausing {@code pauseNanos} between two polls (0: none). Polling back to back keeps a
+   * core busy with the probe and the app's request path, which on a 2-core machine takes it from
+   * whatever is measured; a pause adds at most itself (and the timer's slack) to a figure.
+   */
+  boolean awaitBody(String expected, long timeoutNanos, long pauseNanos)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeoutNanos;
     while (System.nanoTime() < deadline) {
       try {
         if (expected.equals(get())) {
           return true;
+        }
+        if (pauseNanos > 0) {
+          LockSupport.parkNanos(pauseNanos);
         }
       } catch (IOException e) {
         close(); // not up yet, or the connection was closed: connect again

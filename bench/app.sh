@@ -7,6 +7,7 @@
 #  - wrk load without reloads beside the same load with a reload every 100 ms
 #    (goal: zero failed requests, p99 within 10% of the run without reloads)
 # BENCH_APP_JAR measures another build of the app (a baseline) with the same script.
+# BENCH_POLL_MICROS (default 0): the probe's pause between two polls (bench/ReloadLatency.java).
 # Prints a markdown section on stdout.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -59,14 +60,15 @@ log "reload latency ($RELOADS reloads of a 100-key config)"
 port=$(free_port) mport=$(free_port); start_app; wait_http "http://127.0.0.1:$mport/health" "$pid"
 # The first reloads run interpreted code: the first one is reported on its own, and 200 reloads
 # let the JIT compile the reload path before the measured ones.
-mapfile -t warm < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" "$WARMUP" 100)
-first=${warm[0]}
-mapfile -t lat < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" "$RELOADS" 100)
+# One probe JVM for both, so that its own code is compiled before the measured reloads.
+mapfile -t all < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" "$WARMUP" "$RELOADS" 100)
+first=${all[0]}
+lat=("${all[@]:$WARMUP}")
 p50=$(percentile 50 "${lat[@]}") p95=$(percentile 95 "${lat[@]}") max=$(percentile 100 "${lat[@]}")
 
 log "reload latency ($BIG_RELOADS reloads of a $BIG_KEYS-key config, after 10)"
-bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" 10 "$BIG_KEYS" "$BIG_BYTES" > /dev/null
-mapfile -t big < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" "$BIG_RELOADS" "$BIG_KEYS" "$BIG_BYTES")
+mapfile -t big < <(bench_java reloader/target/reloader.jar ReloadLatency "$port" "$pid" "$work/config" 10 "$BIG_RELOADS" "$BIG_KEYS" "$BIG_BYTES")
+big=("${big[@]:10}")
 big_kib=$(( $(stat -c %s "$work/config/application.yml") / 1024 ))
 big_p50=$(percentile 50 "${big[@]}") big_max=$(percentile 100 "${big[@]}")
 big_rss=$(rss_mib "$pid")

@@ -280,4 +280,143 @@ class StatusHttpServerTest {
     answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
     assertTrue(answer.startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer);
   }
+
+  /** The server closed {@code s}: an end of stream, or a reset when it left bytes unread. */
+  private static void assertClosed(Socket s, String why) throws Exception {
+    try {
+      assertEquals(-1, s.getInputStream().read(), why);
+    } catch (java.net.SocketException reset) {
+      assertTrue(String.valueOf(reset.getMessage()).contains("reset"), reset.toString());
+    }
+  }
+
+  private StatusHttpServer start(Map<String, Supplier<Answer>> routes, Limits limits)
+      throws Exception {
+    server = StatusHttpServer.start(0, "TEST_PORT", routes, limits);
+    return server;
+  }
+
+  /** A connection that has sent {@code text} and will wait up to 10 s for what comes back. */
+  private Socket sent(String text) throws Exception {
+    Socket s = connect();
+    s.setSoTimeout(10_000);
+    s.getOutputStream().write(text.getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    return s;
+  }
+
+  private static String answer(Socket s) throws Exception {
+    return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+  }
+
+  /** A route that blocks until released, counting the calls that reached it. */
+  private static final class HeldRoute implements Supplier<Answer> {
+    final java.util.concurrent.Semaphore entered = new java.util.concurrent.Semaphore(0);
+    final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    final java.util.concurrent.CountDownLatch interrupted =
+        new java.util.concurrent.CountDownLatch(1);
+
+    @Override
+    public Answer get() {
+      entered.release();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        interrupted.countDown();
+        Thread.currentThread().interrupt();
+      }
+      return Answer.health(Health.healthy());
+    }
+  }
+
+  private static final Duration LONG = Duration.ofSeconds(30);
+
+  @Test
+  void whenTheLimitIsReachedTheOldestConnectionStillSendingIsClosed() throws Exception {
+    start(Map.of("/health", () -> Answer.health(Health.healthy())), new Limits(1, 3, LONG, LONG));
+    Socket first = sent("GET /health HTTP/1.1\r\n");
+    Socket second = sent("GET /health HTTP/1.1\r\n");
+    Socket third = sent("GET /health HTTP/1.1\r\n");
+    // the three are open; a fourth takes the oldest's place
+    Socket fourth = sent("GET /health HTTP/1.1\r\n\r\n");
+    assertTrue(answer(fourth).startsWith("HTTP/1.1 200 OK\r\n"));
+    assertClosed(first, "the oldest is closed");
+    for (Socket kept : List.of(second, third)) {
+      kept.getOutputStream().write("\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertTrue(answer(kept).startsWith("HTTP/1.1 200 OK\r\n"), "the others are answered");
+    }
+  }
+
+  @Test
+  void connectionsThatCameAndWentDoNotCountAgainstTheLimit() throws Exception {
+    start(Map.of("/health", () -> Answer.health(Health.healthy())), new Limits(1, 2, LONG, LONG));
+    for (int i = 0; i < 6; i++) {
+      assertTrue(answer(sent("GET /health HTTP/1.1\r\n\r\n")).startsWith("HTTP/1.1 200 OK"));
+    }
+    Socket first = sent("GET /health HTTP/1.1\r\n");
+    Socket second = sent("GET /health HTTP/1.1\r\n");
+    for (Socket s : List.of(first, second)) {
+      s.getOutputStream().write("\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertTrue(answer(s).startsWith("HTTP/1.1 200 OK\r\n"), "two open is within the limit");
+    }
+  }
+
+  @Test
+  void aPeerThatHangsUpBeforeItsHeadEndsIsClosedAtOnceNotAtTheTimeout() throws Exception {
+    start(Map.of("/health", () -> Answer.health(Health.healthy())), new Limits(1, 8, LONG, LONG));
+    Socket s = sent("GET /hea");
+    s.shutdownOutput();
+    // the request timeout is 30 s; the read below waits 10 s at most
+    assertClosed(s, "the server closed its side");
+  }
+
+  @Test
+  void whileEveryOpenConnectionIsBeingAnsweredANewOneIsClosedToTryAgain() throws Exception {
+    HeldRoute held = new HeldRoute();
+    start(Map.of("/slow", held), new Limits(2, 2, LONG, LONG));
+    Socket first = sent("GET /slow HTTP/1.1\r\n\r\n");
+    Socket second = sent("GET /slow HTTP/1.1\r\n\r\n");
+    held.entered.acquire(2);
+    Socket third = sent("GET /slow HTTP/1.1\r\n\r\n");
+    assertClosed(third, "no room: closed, not queued forever");
+    held.release.countDown();
+    assertTrue(answer(first).startsWith("HTTP/1.1 200 OK\r\n"));
+    assertTrue(answer(second).startsWith("HTTP/1.1 200 OK\r\n"));
+  }
+
+  @Test
+  void whenTheWorkersAreStuckPastTheResponseTimeoutANewRequestGets503() throws Exception {
+    HeldRoute held = new HeldRoute();
+    start(
+        Map.of("/slow", held, "/health", () -> Answer.health(Health.healthy())),
+        new Limits(1, 1, LONG, Duration.ofMillis(200)));
+    Socket running = sent("GET /slow HTTP/1.1\r\n\r\n");
+    held.entered.acquire();
+    assertClosed(running, "not answered in time: closed");
+    Socket queued = sent("GET /slow HTTP/1.1\r\n\r\n");
+    assertClosed(queued, "queued past the timeout: closed");
+    String busy = answer(sent("GET /health HTTP/1.1\r\n\r\n"));
+    assertTrue(busy.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), busy);
+    assertTrue(busy.endsWith("busy, try again\n"), busy);
+    held.release.countDown();
+  }
+
+  @Test
+  void closeStopsListeningEndsOpenConnectionsAndInterruptsRoutesBeforeItReturns() throws Exception {
+    HeldRoute held = new HeldRoute();
+    start(Map.of("/slow", held), new Limits(1, 8, LONG, LONG));
+    Socket idle = sent("GET /sl");
+    Socket waiting = sent("GET /slow HTTP/1.1\r\n\r\n");
+    held.entered.acquire();
+    int port = server.port();
+    server.close();
+    server = null;
+    assertClosed(idle, "an open connection is closed");
+    assertTrue(held.interrupted.await(10, java.util.concurrent.TimeUnit.SECONDS));
+    assertClosed(waiting, "its answer never comes");
+    org.junit.jupiter.api.Assertions.assertThrows(
+        java.net.ConnectException.class,
+        () -> new Socket("127.0.0.1", port).close(),
+        "nothing listens on the port any more");
+  }
 }

@@ -116,30 +116,18 @@ public final class LocalKubernetesApi implements AutoCloseable {
   public synchronized long put(
       String namespace, String name, Map<String, String> data, Map<String, byte[]> binaryData) {
     String key = namespace + "/" + name;
-    boolean exists = configMaps.containsKey(key);
-    ObjectNode cm = JSON.createObjectNode();
-    cm.put("apiVersion", "v1").put("kind", "ConfigMap");
-    ObjectNode meta = cm.putObject("metadata");
-    meta.put("name", name).put("namespace", namespace);
-    meta.put(
-        "uid",
-        exists
-            ? configMaps.get(key).path("metadata").path("uid").asText()
-            : UUID.randomUUID().toString());
-    meta.put("resourceVersion", String.valueOf(++resourceVersion));
-    meta.put(
-        "creationTimestamp",
-        Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
-    if (data != null && !data.isEmpty()) {
-      ObjectNode d = cm.putObject("data");
-      data.forEach(d::put);
+    ObjectNode current = configMaps.get(key);
+    Map<String, String> leaves = new LinkedHashMap<>();
+    if (data != null) {
+      data.forEach((k, v) -> leaves.put("data." + k, v));
     }
-    if (binaryData != null && !binaryData.isEmpty()) {
-      ObjectNode b = cm.putObject("binaryData");
-      binaryData.forEach((k, v) -> b.put(k, Base64.getEncoder().encodeToString(v)));
+    if (binaryData != null) {
+      binaryData.forEach(
+          (k, v) -> leaves.put("binaryData." + k, Base64.getEncoder().encodeToString(v)));
     }
+    ObjectNode cm = build(namespace, name, current, leaves);
     configMaps.put(key, cm);
-    record(exists ? "MODIFIED" : "ADDED", cm);
+    record(current != null ? "MODIFIED" : "ADDED", cm);
     return resourceVersion;
   }
 
