@@ -587,11 +587,7 @@ final class FileFollower implements AutoCloseable {
 
   /** Adds a file to {@link #earlier} (in place of what its inode held before). */
   private void addEarlier(FileIdentity done) {
-    // an empty file names only an inode, which a new file may take: it is left out
-    if (done.fingerprintLength() > 0) {
-      earlier.removeIf(e -> e.dev() == done.dev() && e.ino() == done.ino());
-      earlier.add(done);
-    }
+    Resume.addEarlier(earlier, done);
   }
 
   /**
@@ -676,27 +672,17 @@ final class FileFollower implements AutoCloseable {
     try {
       if (!checkpointConsulted) {
         Optional<Checkpoint> saved = store.load(followed);
-        // A checkpoint at the start of a file may name only an inode (it was empty), which a new
-        // file may have taken since. Nothing of it was read: the files that are not earlier than
-        // it are read from their start, oldest first (it among them, wherever it is now), then
-        // the name.
-        if (saved.isPresent()) {
-          restoreEarlier(saved.get());
+        if (saved.isPresent() && !resume(saved.get())) {
+          return false; // the file changed since the look: look again on the next poll
         }
-        boolean resumed =
-            saved.isPresent()
-                && !namesOnlyAnInode(saved.get())
-                && resume(saved.get()); // a failure: tried again
         checkpointConsulted = true;
-        // the checkpoint's file was at the name: the next file seen there means it left
-        saved.ifPresent(cp -> lastAtName = new long[] {cp.identity().dev(), cp.identity().ino()});
-        if (resumed) {
+        if (channel != null) {
           return true;
         }
-        // The checkpoint's file is gone: the files rotated after it (not earlier than it) come
-        // before the name, oldest first. No checkpoint (a first start, a kill -9 before the first
-        // save, a damaged one): every rotated file there comes first, since lines the app wrote
-        // before this look may have been rotated away already; a repeat, never a loss.
+        // No checkpoint (a first start, a kill -9 before the first save, a damaged one): every
+        // rotated file there comes first, since lines the app wrote before this look may have been
+        // rotated away already; a repeat, never a loss. With one whose file is gone or was not
+        // read: the files not earlier than it, oldest first.
         if (openFirstOf(candidates(), saved.map(Checkpoint::source).orElse(null))) {
           return true;
         }
@@ -715,24 +701,62 @@ final class FileFollower implements AutoCloseable {
   }
 
   /**
-   * The files that came before the checkpoint's: as it kept them, or for a checkpoint saved before
-   * it kept them, the files modified before it was.
+   * Carries out what {@link Resume} decides from {@code cp}: opens the checkpoint's file at its
+   * offset, if it is still there. Returns false if the file changed between the look and its
+   * opening (nothing done then).
    */
-  private void restoreEarlier(Checkpoint cp) throws IOException {
+  private boolean resume(Checkpoint cp) throws IOException {
+    Resume resume = Resume.from(cp, DirectoryListing.read(followed));
     earlier.clear();
-    if (cp.earlier() != null) {
-      earlier.addAll(cp.earlier());
-      return;
+    earlier.addAll(resume.earlier());
+    // the checkpoint's file was at the name: the next file seen there means it left
+    lastAtName = new long[] {cp.identity().dev(), cp.identity().ino()};
+    switch (resume.how()) {
+      case FILE_GONE ->
+          LOG.warn(
+              "[{}] the file of the checkpoint for {} (last at {}, offset {}) is no longer there, or"
+                  + " was truncated: lines it held that were not yet written are lost. Reading the"
+                  + " files changed since, then {} from its beginning",
+              output,
+              followed,
+              cp.source(),
+              cp.offset(),
+              followed);
+      case NOTHING_READ -> {}
+      case CONTINUE -> {
+        return openAt(resume);
+      }
     }
-    finder().modifiedBefore(cp.modifiedMillis()).forEach(this::addEarlier);
+    return true;
   }
 
-  /**
-   * Nothing of the checkpoint's file was read: its identity may name only an inode (it was empty),
-   * or first bytes without a whole line, which another file may begin with too.
-   */
-  private static boolean namesOnlyAnInode(Checkpoint cp) {
-    return cp.offset() == 0;
+  /** Opens {@link Resume#file} at its offset, unless it was replaced since the look. */
+  private boolean openAt(Resume resume) throws IOException {
+    Path path = resume.file().path();
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(path, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+    long[] devIno = FileIdentity.devIno(path);
+    if (!Arrays.equals(devIno, resume.file().devIno())) {
+      ch.close();
+      return false;
+    }
+    channel = ch;
+    source = path;
+    setIdentity(FileIdentity.of(resume.lineIdInode(), channel), resume.offset());
+    openDevIno = devIno;
+    openedMtime = Files.getLastModifiedTime(path);
+    finite = resume.rotated();
+    LOG.info(
+        "[{}] resuming {} at offset {}{}",
+        output,
+        path,
+        resume.offset(),
+        finite ? " (rotated away from " + followed + ")" : "");
+    return true;
   }
 
   /** Opens the file at the name; {@code after}: the file read to its end before, or null. */
@@ -781,55 +805,6 @@ final class FileFollower implements AutoCloseable {
     pendingSizes.clear();
     lastProblem = null;
     LOG.info("[{}] following {}", output, followed);
-    return true;
-  }
-
-  /** Finds the checkpoint's file (at its path, or renamed next to it) and continues there. */
-  private boolean resume(Checkpoint cp) throws IOException {
-    Optional<Path> found = find(cp.identity(), cp.offset(), Match.SAME_INODE_OR_COPY);
-    long offset = cp.offset();
-    // Not there (removed, or truncated in place while the logger was stopped): its inode may be a
-    // new file's by now, so it is not looked for by inode alone. The caller reads the files
-    // changed since the checkpoint was saved instead.
-    if (found.isEmpty()) {
-      LOG.warn(
-          "[{}] the file of the checkpoint for {} (last at {}, offset {}) is no longer there, or"
-              + " was truncated: lines it held that were not yet written are lost. Reading the"
-              + " files changed since, then {} from its beginning",
-          output,
-          followed,
-          cp.source(),
-          cp.offset(),
-          followed);
-      return false;
-    }
-    Path path = found.get();
-    FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
-    long[] devIno = FileIdentity.devIno(path);
-    if (devIno == null) {
-      ch.close();
-      return false; // removed just now: start with the followed file
-    }
-    channel = ch;
-    source = path;
-    long[] atFollowed = FileIdentity.devIno(followed);
-    // a copy copytruncate left holds the checkpoint file's lines: they keep that file's inode in
-    // their ids, so that lines read from the original before a kill -9 keep their ids
-    long[] named =
-        cp.identity().sameInode(devIno)
-            ? devIno
-            : new long[] {cp.identity().dev(), cp.identity().ino()};
-    setIdentity(FileIdentity.of(named, channel), offset);
-    openDevIno = devIno;
-    openedMtime = Files.getLastModifiedTime(path);
-    // a file rotated away while the logger was down: after it, files newer than it come next
-    finite = !path.equals(followed) || !identity.sameInode(atFollowed);
-    LOG.info(
-        "[{}] resuming {} at offset {}{}",
-        output,
-        path,
-        offset,
-        finite ? " (rotated away from " + followed + ")" : "");
     return true;
   }
 

@@ -57,7 +57,7 @@ public final class ConfigReloader {
    * pipeline factory on every such event), which would otherwise compete with the first requests
    * that serve the new config; the served settings do not wait for it.
    */
-  static final Duration FOLLOW_DELAY = Duration.ofMillis(10);
+  static final Duration FOLLOW_DELAY = Duration.ofMillis(5);
 
   private final PodreloadSettings settings;
   private final ConfigLoader loader;
