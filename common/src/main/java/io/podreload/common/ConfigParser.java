@@ -39,6 +39,8 @@ public final class ConfigParser {
    */
   static final int PARSER_DEPTH_BACKSTOP = MAX_DEPTH + 8;
 
+  private static final char REPLACEMENT = '\uFFFD';
+
   private ConfigParser() {}
 
   /** Parses {@code file} by its extension; every problem names the file and, where known, line. */
@@ -107,6 +109,13 @@ public final class ConfigParser {
   }
 
   private static String decodeUtf8(ConfigFile file) throws ConfigParseException {
+    // The JDK's own decoding first (ASCII is copied as it is, no char buffer in between): it
+    // replaces a malformed sequence with U+FFFD, so text without one was valid UTF-8. Text with one
+    // is decoded again strictly, which rejects it unless the U+FFFD was in the file itself.
+    String text = new String(file.content(), StandardCharsets.UTF_8);
+    if (text.indexOf(REPLACEMENT) < 0) {
+      return text;
+    }
     try {
       return StandardCharsets.UTF_8
           .newDecoder()

@@ -70,6 +70,22 @@ class ConfigParserTest {
   }
 
   @Test
+  void validUtf8IsReadWhateverItHoldsAReplacementCharacterIncluded() throws Exception {
+    String text = "a: \"caf\u00e9 \u4e16 \ud83d\ude00 \ufffd\"\n";
+    ConfigFile file = new ConfigFile("a.yml", text.getBytes(UTF_8));
+    assertEquals("caf\u00e9 \u4e16 \ud83d\ude00 \ufffd", ConfigParser.parse(file).get("a"));
+  }
+
+  @Test
+  void aMalformedSequenceAfterAReplacementCharacterIsStillRejected() {
+    byte[] valid = "a: \ufffd\nb: ".getBytes(UTF_8);
+    byte[] bytes = java.util.Arrays.copyOf(valid, valid.length + 1);
+    bytes[valid.length] = (byte) 0xC3; // a sequence cut short
+    ConfigFile file = new ConfigFile("a.yml", bytes);
+    assertThrows(ConfigParseException.class, () -> ConfigParser.parse(file));
+  }
+
+  @Test
   void aTopLevelThatIsNotAMappingIsRejected() {
     assertTrue(rejection("a.yml", "- a\n- b\n").contains("top level must be a mapping"));
     assertTrue(rejection("a.json", "42").contains("top level must be a mapping"));

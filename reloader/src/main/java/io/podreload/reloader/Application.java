@@ -58,6 +58,7 @@ public final class Application {
                   },
                   "shutdown"));
       LOG.info("ready: /health and /prometheus on port {}", server.port());
+      reloader.warmUp(); // after start-up, not in its way
     } catch (Exception e) {
       LOG.error("cannot start: {}", rootMessage(e));
       if (context != null) {

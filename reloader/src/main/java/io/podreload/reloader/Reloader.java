@@ -98,6 +98,7 @@ public final class Reloader {
       source.start(listenerFor(source, sources));
       started.add(source);
     }
+    pipeline.sourcesStarted();
     if (rollout != null) {
       rollout.start();
     }
@@ -221,6 +222,13 @@ public final class Reloader {
       heartbeats.add(rollout.heartbeat());
     }
     return Health.of(heartbeats);
+  }
+
+  /** Once the reloader answers: compiles the signal path off it (see the pipeline). */
+  public synchronized void warmUp() {
+    if (pipeline != null) {
+      pipeline.warmUp();
+    }
   }
 
   public ReloadPipeline pipeline() {

@@ -41,6 +41,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private final ChangeQueue queue;
   private final Reconciler reconciler;
   private final HeapGiveBack heap;
+  private final SignalPathWarmUp warmUp = new SignalPathWarmUp();
   private final Duration idleTick;
   private final Heartbeat heartbeat;
   private final Thread worker;
@@ -53,6 +54,12 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
 
   /** A reload triggered on a source's thread, for the pipeline's thread to confirm. */
   private Triggered toConfirm;
+
+  /**
+   * Set once every source has started. Until then a change (a source's first content, read on the
+   * starting thread) is reloaded on the pipeline's thread, so start-up never waits for the app.
+   */
+  private volatile boolean sourcesStarted;
 
   private volatile boolean closed;
   private long nextIdleTick = System.nanoTime(); // the first tick at once
@@ -94,18 +101,30 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     worker.start();
   }
 
+  /** Once the reloader is up: compiles the signal path before a change needs it. */
+  public void warmUp() {
+    warmUp.start();
+  }
+
+  /** The sources have started: from now on a change is triggered on the thread that saw it. */
+  public void sourcesStarted() {
+    sourcesStarted = true;
+  }
+
   /**
-   * A source's new content: triggered on the caller's thread when no reload is under way, else
-   * queued for the follow-up.
+   * A source's new content: triggered on the caller's thread when no reload is under way and the
+   * sources have started, else queued for the pipeline's thread.
    */
   @Override
   public void changed(SourceChange change) {
     heap.changed(); // a reload comes: no full collection from now until it is quiet again
+    warmUp.changed();
     Batch batch;
     synchronized (lock) {
       queue.offer(change);
-      if (busy || closed) {
+      if (busy || closed || !sourcesStarted) {
         metrics.watchEvent(change.source());
+        lock.notifyAll(); // idle, the pipeline's thread takes it
         return; // the reload under way sees it as newer content; the follow-up takes it
       }
       busy = true;
@@ -126,7 +145,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
 
   /** Why the app may be running stale config, if it may: for {@code /health}. */
   public Optional<String> problem() {
-    return reconciler.problem();
+    return reconciler.health().problem();
   }
 
   /** The last change that does not parse, if the latest content of some dir does not. */
@@ -136,7 +155,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
 
   /** The last failure to reload or confirm, cleared by the next answer. */
   public Optional<String> lastFailure() {
-    return reconciler.lastFailure();
+    return reconciler.health().lastFailure();
   }
 
   /** The pipeline thread's sign of life, for {@code /health/liveness}. */

@@ -163,6 +163,22 @@ final class Inotify implements AutoCloseable {
     return (pollFds[6] | pollFds[7]) != 0 ? readEvents() : List.of();
   }
 
+  /**
+   * As {@link #await(long)}, but polls without sleeping for up to {@code spinNanos} first: for an
+   * event due within microseconds, this saves the thread's wake-up (0.1-0.5 ms).
+   */
+  List<Event> await(long timeoutMillis, long spinNanos) throws IOException {
+    long until = System.nanoTime() + spinNanos;
+    while (!closed && System.nanoTime() - until < 0) {
+      List<Event> events = await(0);
+      if (!events.isEmpty()) {
+        return events;
+      }
+      Thread.onSpinWait();
+    }
+    return await(timeoutMillis);
+  }
+
   private List<Event> readEvents() throws IOException {
     long n = libc.read(fd, buffer, buffer.length);
     if (n < 0) {

@@ -57,6 +57,9 @@ class ReloadPipelineTest {
   volatile Error errorOnce;
   final List<Thread> triggeredOn = new CopyOnWriteArrayList<>();
   volatile Runnable collect = () -> {};
+  ReloadTrigger app;
+  ConfigSource source;
+  ReloaderSettings settings;
   ReloadPipeline pipeline;
   PrometheusRegistry registry = new PrometheusRegistry();
 
@@ -64,7 +67,7 @@ class ReloadPipelineTest {
   void setUp() throws IOException {
     dir = tmp.resolve("config");
     statusFile = tmp.resolve("status.json");
-    ReloadTrigger app =
+    app =
         new ReloadTrigger() {
           @Override
           public List<Long> trigger() throws TriggerException {
@@ -98,7 +101,7 @@ class ReloadPipelineTest {
             return List.of(pid);
           }
         };
-    ConfigSource source =
+    source =
         new ConfigSource() {
           @Override
           public String name() {
@@ -121,7 +124,7 @@ class ReloadPipelineTest {
           @Override
           public void close() {}
         };
-    ReloaderSettings settings =
+    settings =
         TestSettings.reloader(
             Path.of("/proc"),
             Map.of(
@@ -133,7 +136,12 @@ class ReloadPipelineTest {
                 "200",
                 "reloader.secret-dirs",
                 tmp.resolve("secrets").toString()));
-    pipeline =
+    pipeline = newPipeline();
+    pipeline.sourcesStarted();
+  }
+
+  private ReloadPipeline newPipeline() {
+    ReloadPipeline started =
         new ReloadPipeline(
             settings,
             new SignalTarget(settings, app),
@@ -141,7 +149,8 @@ class ReloadPipelineTest {
             List.of(source),
             Clock.systemUTC(),
             () -> collect.run());
-    pipeline.start();
+    started.start();
+    return started;
   }
 
   @AfterEach
@@ -329,6 +338,18 @@ class ReloadPipelineTest {
     pipeline.changed(change("a: 1\n")); // no hand-off to another thread on the signal's path
     assertThat(triggeredOn).containsExactly(Thread.currentThread());
     await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") == 1);
+  }
+
+  @Test
+  void aChangeSeenWhileTheSourcesStartIsTriggeredOnThePipelinesThreadSoStartUpNeverWaits()
+      throws Exception {
+    pipeline.close();
+    pipeline = newPipeline(); // its sources have not started yet
+    writeStatus(change("a: 0\n").snapshot(), null);
+    pipeline.changed(change("a: 1\n"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") == 1);
+    assertThat(triggeredOn).hasSize(1).noneMatch(thread -> thread == Thread.currentThread());
+    assertThat(triggeredOn.get(0).getName()).isEqualTo("reload-pipeline");
   }
 
   @Test

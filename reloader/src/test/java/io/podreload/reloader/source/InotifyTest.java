@@ -89,6 +89,20 @@ class InotifyTest {
   }
 
   @Test
+  void aSpinningWaitReturnsAnEventThatComesAndFallsBackToItsTimeoutWhenNoneDoes() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("spin"));
+    try (Inotify inotify = Inotify.open()) {
+      inotify.watch(dir, Inotify.DIR_EVENTS);
+      long start = System.nanoTime();
+      assertThat(inotify.await(20, 1_000_000)).isEmpty(); // the spin, then the 20 ms wait
+      assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(20_000_000);
+      Files.writeString(dir.resolve("application.yml"), "a: 1\n");
+      assertThat(inotify.await(30_000, 1_000_000)) // seen by the spin or by the wait after it
+          .anyMatch(e -> e.name().equals("application.yml") && e.is(Inotify.IN_CREATE));
+    }
+  }
+
+  @Test
   void watchingAFileOrAMissingDirIsAnErrorThatSaysWhy() throws Exception {
     Path file = Files.writeString(tmp.resolve("file.yml"), "a: 1\n");
     try (Inotify inotify = Inotify.open()) {

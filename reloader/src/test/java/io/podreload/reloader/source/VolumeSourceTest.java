@@ -93,6 +93,26 @@ class VolumeSourceTest {
   }
 
   @Test
+  void aKubeletWriteThatStopsBeforeItsSwapIsNotReportedAndTheNextSwapIs() throws Exception {
+    Path dir = tmp.resolve("config");
+    kubelet(dir, Map.of("application.yml", "a: 1\n"));
+    start(dir, "60000");
+    // A payload dir and ..data_tmp, never renamed: the watch thread polls for the swap a while,
+    // then waits as usual.
+    Path payload = Files.createDirectory(dir.resolve("..2026_12_02_00_00_00.1"));
+    Files.writeString(payload.resolve("application.yml"), "a: 2\n");
+    Files.createSymbolicLink(dir.resolve("..data_tmp"), payload.getFileName());
+    await().pollDelay(Duration.ofMillis(50)).until(() -> true); // past the bounded poll
+    assertThat(changes).hasSize(1);
+    Files.delete(dir.resolve("..data_tmp"));
+    kubelet(dir, Map.of("application.yml", "a: 3\n"));
+    awaitChanges(2);
+    assertThat(changes.get(1).snapshot().files().get(0).content())
+        .isEqualTo("a: 3\n".getBytes(StandardCharsets.UTF_8));
+    assertThat(changes).hasSize(2);
+  }
+
+  @Test
   void aPlainDirWrittenInStepsIsReportedOnceWhenQuiet() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("plain"));
     Files.writeString(dir.resolve("application.yml"), "a: 0\n");
