@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -80,9 +81,21 @@ final class PodNamespace implements AutoCloseable {
     return ProcessHandle.allProcesses()
         .filter(p -> p.info().commandLine().map(c -> c.contains(marker)).orElse(false))
         .filter(p -> !p.info().command().orElse("").endsWith("nsenter"))
+        .filter(p -> !forkedCopy(p))
         .mapToLong(ProcessHandle::pid)
         .max()
         .orElseThrow(() -> new IllegalStateException("no process with " + marker));
+  }
+
+  /**
+   * A child that a matching process forked and that has not exec'd yet (bash about to run {@code
+   * sleep}, a JVM spawning a helper): for a moment it has its parent's command line, and the
+   * highest pid. Taken for the target, it names a process that is gone a moment later.
+   */
+  private static boolean forkedCopy(ProcessHandle p) {
+    Optional<String> line = p.info().commandLine();
+    return line.isPresent()
+        && p.parent().map(q -> q.info().commandLine().equals(line)).orElse(false);
   }
 
   /** The pid as seen inside the namespace (the last NSpid), which the status file holds. */
