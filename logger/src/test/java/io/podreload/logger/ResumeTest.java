@@ -48,11 +48,8 @@ class ResumeTest {
     atFollowed = file("access.log", 10, 2000, "a1\na2\na3\n");
     siblings.add(file("access.log.1", 9, 500, "older\n"));
     Resume r = resume(cp);
-    assertThat(r.how()).isEqualTo(Resume.How.CONTINUE);
-    assertThat(r.file().path()).isEqualTo(LOG);
+    assertContinues(r, LOG, false);
     assertThat(r.offset()).isEqualTo(3);
-    assertThat(r.lineIdInode()).containsExactly(1, 10);
-    assertThat(r.rotated()).isFalse();
   }
 
   @Test
@@ -61,11 +58,8 @@ class ResumeTest {
     atFollowed = file("access.log", 11, 2000, "b1\n");
     siblings.add(file("access.log.1", 10, 1000, "a1\na2\n"));
     Resume r = resume(cp);
-    assertThat(r.how()).isEqualTo(Resume.How.CONTINUE);
-    assertThat(r.file().path()).isEqualTo(DIR.resolve("access.log.1"));
+    assertContinues(r, DIR.resolve("access.log.1"), true);
     assertThat(r.offset()).isEqualTo(3);
-    assertThat(r.lineIdInode()).containsExactly(1, 10);
-    assertThat(r.rotated()).isTrue();
   }
 
   @Test
@@ -74,11 +68,8 @@ class ResumeTest {
     atFollowed = file("access.log", 10, 2000, "c1\n"); // truncated and written again
     siblings.add(file("access.log.1", 20, 1800, "a1\na2\na3\n"));
     Resume r = resume(cp);
-    assertThat(r.how()).isEqualTo(Resume.How.CONTINUE);
-    assertThat(r.file().path()).isEqualTo(DIR.resolve("access.log.1"));
+    assertContinues(r, DIR.resolve("access.log.1"), true);
     assertThat(r.file().devIno()).containsExactly(1, 20);
-    assertThat(r.lineIdInode()).containsExactly(1, 10);
-    assertThat(r.rotated()).isTrue();
   }
 
   @Test
@@ -131,5 +122,13 @@ class ResumeTest {
     assertThat(earlier).containsExactly(other, reused);
     Resume.addEarlier(earlier, identity(file("access.log.3", 9, 300, "")));
     assertThat(earlier).containsExactly(other, reused);
+  }
+
+  /** Continues in the file at {@code path}, its lines' ids keeping the checkpoint's inode 10. */
+  private static void assertContinues(Resume r, Path path, boolean rotated) {
+    assertThat(r.how()).isEqualTo(Resume.How.CONTINUE);
+    assertThat(r.file().path()).isEqualTo(path);
+    assertThat(r.lineIdInode()).containsExactly(1, 10);
+    assertThat(r.rotated()).isEqualTo(rotated);
   }
 }
