@@ -63,10 +63,10 @@ record Resume(
       return new Resume(How.FILE_GONE, null, 0, null, false, earlier);
     }
     DirectoryListing.Entry file = found.get();
-    boolean sameInode = cp.identity().sameInode(file.devIno());
-    long[] lineIdInode =
-        sameInode ? file.devIno() : new long[] {cp.identity().dev(), cp.identity().ino()};
-    boolean rotated = !sameInode || !file.path().equals(listing.followed());
+    // the checkpoint's inode: the same as the file's, or the original's when this is its copy
+    long[] lineIdInode = {cp.identity().dev(), cp.identity().ino()};
+    boolean rotated =
+        !cp.identity().sameInode(file.devIno()) || !file.path().equals(listing.followed());
     return new Resume(How.CONTINUE, file, cp.offset(), lineIdInode, rotated, earlier);
   }
 
