@@ -141,7 +141,11 @@ class ReloadPipelineTest {
   }
 
   private ReloadPipeline newPipeline() {
-    ReloadPipeline started =
+    return newPipeline(true);
+  }
+
+  private ReloadPipeline newPipeline(boolean start) {
+    ReloadPipeline pipeline =
         new ReloadPipeline(
             settings,
             new SignalTarget(settings, app),
@@ -149,8 +153,10 @@ class ReloadPipelineTest {
             List.of(source),
             Clock.systemUTC(),
             () -> collect.run());
-    started.start();
-    return started;
+    if (start) {
+      pipeline.start();
+    }
+    return pipeline;
   }
 
   @AfterEach
@@ -334,9 +340,14 @@ class ReloadPipelineTest {
 
   @Test
   void aChangeIsTriggeredOnTheThreadThatSawItWhenNoReloadIsUnderWay() throws Exception {
+    pipeline.close();
+    // Its thread not started yet, so no idle tick can be under way when the change comes.
+    pipeline = newPipeline(false);
+    pipeline.sourcesStarted();
     writeStatus(change("a: 0\n").snapshot(), null);
     pipeline.changed(change("a: 1\n")); // no hand-off to another thread on the signal's path
     assertThat(triggeredOn).containsExactly(Thread.currentThread());
+    pipeline.start(); // it confirms the reload triggered
     await().atMost(Duration.ofSeconds(30)).until(() -> count("applied") == 1);
   }
 
