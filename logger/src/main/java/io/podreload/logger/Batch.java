@@ -171,18 +171,6 @@ final class Batch {
     }
   }
 
-  /**
-   * Hands the batch's text (its {@link #data} up to {@link #bytes}) to the caller, who owns it from
-   * now on, and clears the batch, which goes on in {@code spare} (a text handed out before, or
-   * null): the text changes hands instead of being copied.
-   */
-  byte[] takeText(byte[] spare) {
-    byte[] text = data;
-    data = spare != null && spare.length >= INITIAL_BYTES ? spare : new byte[INITIAL_BYTES];
-    clear();
-    return text;
-  }
-
   int count() {
     return count;
   }

@@ -88,6 +88,10 @@ final class FileFollower implements AutoCloseable {
   private volatile String lastProblem;
   private volatile String readProblem;
 
+  // made once: a lambda made per read is an allocation through the runtime in C1-compiled code
+  private final LineCutter.Source readOpenFile = (into, position) -> channel.read(into, position);
+  private final LineCutter.ReadCheck stillTheOpenFile = read -> !truncatedAndWrittenAgain();
+
   /** Tells when a rotated file's last write was (its modification time) is long enough ago. */
   private final java.time.Clock wallClock;
 
@@ -246,7 +250,7 @@ final class FileFollower implements AutoCloseable {
     if (!finite && channel.size() < lines.readPosition()) {
       return -1; // truncated: checkSource looks for the copy
     }
-    int n = lines.fill(channel::read, read -> !truncatedAndWrittenAgain());
+    int n = lines.fill(readOpenFile, stillTheOpenFile);
     if (n > 0 && identity.fingerprintLength() < FileIdentity.FINGERPRINT_BYTES) {
       identity = identity.grown(channel); // a file opened small is known by what it holds
     }

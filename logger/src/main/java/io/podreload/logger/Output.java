@@ -16,19 +16,17 @@ interface Output extends AutoCloseable {
 
   /**
    * Takes every line of the batch. A backend returns once it has acknowledged them, retrying on its
-   * own until then; stdout returns once it has handed them to its writer thread. Either way the
-   * lines are at the destination only when {@link #awaitWritten} returns. Gives up only when {@code
-   * stopping} says so, by throwing {@link GaveUpException}. Once it returns the batch is done with:
-   * the output may have taken its buffer and left it empty ({@link Batch#takeText}). When it
-   * throws, the batch was not taken and is given again.
+   * own until then; stdout returns once they are written, or once a write that failed part way kept
+   * the rest. Either way the lines are at the destination only when {@link #awaitWritten} returns.
+   * Gives up only when {@code stopping} says so, by throwing {@link GaveUpException}. Once it
+   * returns the batch is done with. When it throws, the batch was not taken and is given again.
    */
   void write(Batch batch, StopSignal stopping) throws IOException, InterruptedException;
 
   /**
-   * Returns once every batch given to {@link #write} is at the destination: an output that hands
-   * batches to a thread of its own lets the caller read on meanwhile, and the caller saves
-   * checkpoints only after this. Throws as {@code write} does when that write failed (the next call
-   * tries it again). Outputs that finish in {@code write} have nothing to wait for.
+   * Returns once every batch given to {@link #write} is at the destination: the caller saves
+   * checkpoints only after this. Throws when what a write left could not be written now either (the
+   * next call tries it again). Outputs that finish in {@code write} have nothing to wait for.
    */
   default void awaitWritten() throws IOException, InterruptedException {}
 

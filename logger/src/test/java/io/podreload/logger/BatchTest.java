@@ -155,20 +155,4 @@ class BatchTest {
       assertThat(batch.isSplit(i)).as("line %d", i).isEqualTo(split[i]);
     }
   }
-
-  @Test
-  void theTextChangesHandsAndTheBatchGoesOnInTheSpare() {
-    Batch batch = new Batch();
-    byte[] a = "one\ntwo\n".getBytes(UTF_8);
-    batch.addLines(FILE, "1:2", 0, a, 0, 0, a.length, 100, 1 << 20, 1000);
-    byte[] spare = new byte[64 * 1024];
-    byte[] text = batch.takeText(spare);
-    assertThat(new String(text, 0, 8, UTF_8)).isEqualTo("one\ntwo\n");
-    assertThat(batch.count()).isZero();
-    assertThat(batch.bytes()).isZero();
-    assertThat(batch.data()).isSameAs(spare);
-    batch.addLines(FILE, "1:2", 8, a, 0, 0, a.length, 100, 1 << 20, 1000);
-    assertThat(new String(text, 0, 8, UTF_8)).as("the text handed out").isEqualTo("one\ntwo\n");
-    assertThat(batch.offset(1)).isEqualTo(12);
-  }
 }
