@@ -1,6 +1,6 @@
 package io.podreload.reloader;
 
-import jnr.ffi.LibraryLoader;
+import com.kenai.jffi.Type;
 
 /**
  * Makes the reloader non-dumpable: {@code prctl(PR_SET_DUMPABLE, 0)}. The app runs as the same UID
@@ -13,17 +13,14 @@ public final class NonDumpable {
   private static final int PR_SET_DUMPABLE = 4;
   private static final int PR_GET_DUMPABLE = 3;
 
-  /** The one libc function used here, bound by jnr-ffi. */
-  public interface LibC {
-    int prctl(int option, long arg2, long arg3, long arg4, long arg5);
-  }
-
   private NonDumpable() {}
 
   public static void apply() {
-    LibC libc = LibraryLoader.create(LibC.class).load("c");
-    if (libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0
-        || libc.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    Libc.Function prctl =
+        Libc.function(
+            "prctl", Type.SINT, Type.SINT, Type.ULONG, Type.ULONG, Type.ULONG, Type.ULONG);
+    if ((int) prctl.call(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0
+        || (int) prctl.call(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
       throw new IllegalStateException(
           "cannot make the reloader non-dumpable (prctl PR_SET_DUMPABLE): the app could read its"
               + " tokens through /proc; run it on Linux with glibc");

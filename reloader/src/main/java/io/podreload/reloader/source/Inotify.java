@@ -1,5 +1,7 @@
 package io.podreload.reloader.source;
 
+import com.kenai.jffi.Type;
+import io.podreload.reloader.Libc;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -7,16 +9,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Runtime;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
 
 /**
- * Linux inotify, read on the caller's thread through jnr-ffi: the event reaches the thread that
- * acts on it straight from the kernel. (The JDK's WatchService reads inotify on a poller thread of
- * its own and hands each key over to the watching thread: one thread wake-up more on every change.)
- * An eventfd beside the inotify fd lets {@link #wakeUp()} end a wait from another thread.
+ * Linux inotify, read on the caller's thread through jffi ({@link Libc}): the event reaches the
+ * thread that acts on it straight from the kernel. (The JDK's WatchService reads inotify on a
+ * poller thread of its own and hands each key over to the watching thread: one thread wake-up more
+ * on every change.) An eventfd beside the inotify fd lets {@link #wakeUp()} end a wait from another
+ * thread. The poll set and the read buffer are direct buffers: nothing is copied per call.
  */
 final class Inotify implements AutoCloseable {
 
@@ -51,23 +50,19 @@ final class Inotify implements AutoCloseable {
           | IN_MOVE_SELF
           | IN_ONLYDIR;
 
-  /** The libc functions used here. */
-  public interface LibC {
-    int inotify_init1(int flags);
-
-    int inotify_add_watch(int fd, String path, int mask);
-
-    int inotify_rm_watch(int fd, int wd);
-
-    int eventfd(int initval, int flags);
-
-    int poll(@In @Out byte[] fds, long nfds, int timeout);
-
-    long read(int fd, @Out byte[] buf, long count);
-
-    long write(int fd, @In byte[] buf, long count);
-
-    int close(int fd);
+  /** The libc functions used here, bound once. */
+  private static final class LibC {
+    static final Libc.Function INIT = Libc.function("inotify_init1", Type.SINT, Type.SINT);
+    static final Libc.Function ADD_WATCH =
+        Libc.function("inotify_add_watch", Type.SINT, Type.SINT, Type.POINTER, Type.UINT);
+    static final Libc.Function EVENTFD = Libc.function("eventfd", Type.SINT, Type.UINT, Type.SINT);
+    static final Libc.Function POLL =
+        Libc.function("poll", Type.SINT, Type.POINTER, Type.ULONG, Type.SINT);
+    static final Libc.Function READ =
+        Libc.function("read", Type.SLONG, Type.SINT, Type.POINTER, Type.ULONG);
+    static final Libc.Function WRITE =
+        Libc.function("write", Type.SLONG, Type.SINT, Type.POINTER, Type.ULONG);
+    static final Libc.Function CLOSE = Libc.function("close", Type.SINT, Type.SINT);
   }
 
   /** One event: the watch it came from, its mask, and the entry's name ("" for the dir itself). */
@@ -77,22 +72,21 @@ final class Inotify implements AutoCloseable {
     }
   }
 
-  private final LibC libc;
-  private final Runtime runtime;
   private final int fd;
   private final int wake;
-  private final byte[] pollFds = new byte[16]; // two struct pollfd {int fd; short events, revents}
-  private final byte[] buffer = new byte[16 * 1024];
+  // two struct pollfd {int fd; short events, revents}
+  private final ByteBuffer pollFds = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
+  private final long pollFdsAddress = Libc.address(pollFds);
+  private final ByteBuffer buffer =
+      ByteBuffer.allocateDirect(16 * 1024).order(ByteOrder.nativeOrder());
+  private final long bufferAddress = Libc.address(buffer);
+  private final byte[] names = new byte[16 * 1024];
   private volatile boolean closed;
 
-  private Inotify(LibC libc, int fd, int wake) {
-    this.libc = libc;
-    this.runtime = Runtime.getRuntime(libc);
+  private Inotify(int fd, int wake) {
     this.fd = fd;
     this.wake = wake;
-    ByteBuffer fds = ByteBuffer.wrap(pollFds).order(ByteOrder.nativeOrder());
-    fds.putInt(fd).putShort(POLLIN).putShort((short) 0);
-    fds.putInt(wake).putShort(POLLIN).putShort((short) 0);
+    pollFds.putInt(0, fd).putShort(4, POLLIN).putInt(8, wake).putShort(12, POLLIN);
   }
 
   /**
@@ -101,32 +95,35 @@ final class Inotify implements AutoCloseable {
    * @throws IOException when the kernel or the C library has none (the message says which)
    */
   static Inotify open() throws IOException {
-    LibC libc;
+    int fd;
     try {
-      libc = LibraryLoader.create(LibC.class).load("c");
+      fd = (int) LibC.INIT.call(IN_NONBLOCK | IN_CLOEXEC);
     } catch (RuntimeException | LinkageError e) {
-      throw new IOException("cannot bind inotify through jnr-ffi: " + e, e);
+      throw new IOException("cannot bind inotify through jffi: " + e, e);
     }
-    int fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
       throw new IOException(
           "inotify_init1 failed: errno "
-              + Runtime.getRuntime(libc).getLastError()
+              + Libc.errno()
               + " (fs.inotify.max_user_instances may be reached)");
     }
-    int wake = libc.eventfd(0, IN_NONBLOCK | IN_CLOEXEC);
+    int wake = (int) LibC.EVENTFD.call(0, IN_NONBLOCK | IN_CLOEXEC);
     if (wake < 0) {
-      libc.close(fd);
-      throw new IOException("eventfd failed: errno " + Runtime.getRuntime(libc).getLastError());
+      int errno = Libc.errno();
+      LibC.CLOSE.call(fd);
+      throw new IOException("eventfd failed: errno " + errno);
     }
-    return new Inotify(libc, fd, wake);
+    return new Inotify(fd, wake);
   }
 
   /** Watches {@code dir}; returns the watch descriptor that its events carry. */
   int watch(Path dir, int mask) throws IOException {
-    int wd = libc.inotify_add_watch(fd, dir.toString(), mask);
+    byte[] name = dir.toString().getBytes(StandardCharsets.UTF_8);
+    ByteBuffer path = ByteBuffer.allocateDirect(name.length + 1).put(name).put((byte) 0);
+    int wd = (int) LibC.ADD_WATCH.call(fd, Libc.address(path), mask);
+    java.lang.ref.Reference.reachabilityFence(path);
     if (wd < 0) {
-      int errno = runtime.getLastError();
+      int errno = Libc.errno();
       throw new IOException(
           "inotify_add_watch on "
               + dir
@@ -145,10 +142,11 @@ final class Inotify implements AutoCloseable {
     if (closed) {
       return List.of();
     }
-    pollFds[6] = pollFds[7] = pollFds[14] = pollFds[15] = 0; // revents
-    int ready = libc.poll(pollFds, 2, (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
+    pollFds.putShort(6, (short) 0).putShort(14, (short) 0); // revents
+    int ready =
+        (int) LibC.POLL.call(pollFdsAddress, 2, (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
     if (ready < 0) {
-      int errno = runtime.getLastError();
+      int errno = Libc.errno();
       if (errno == EINTR) {
         return List.of();
       }
@@ -157,10 +155,10 @@ final class Inotify implements AutoCloseable {
     if (ready == 0 || closed) {
       return List.of();
     }
-    if ((pollFds[14] | pollFds[15]) != 0) {
-      libc.read(wake, new byte[8], 8); // reset the eventfd's counter
+    if (pollFds.getShort(14) != 0) {
+      LibC.READ.call(wake, bufferAddress, 8); // reset the eventfd's counter
     }
-    return (pollFds[6] | pollFds[7]) != 0 ? readEvents() : List.of();
+    return pollFds.getShort(6) != 0 ? readEvents() : List.of();
   }
 
   /**
@@ -180,15 +178,16 @@ final class Inotify implements AutoCloseable {
   }
 
   private List<Event> readEvents() throws IOException {
-    long n = libc.read(fd, buffer, buffer.length);
+    long n = LibC.READ.call(fd, bufferAddress, buffer.capacity());
     if (n < 0) {
-      int errno = runtime.getLastError();
+      int errno = Libc.errno();
       if (errno == EAGAIN || errno == EINTR) { // nothing to read after all
         return List.of();
       }
       throw new IOException("read of inotify failed: errno " + errno);
     }
-    ByteBuffer events = ByteBuffer.wrap(buffer, 0, (int) n).order(ByteOrder.nativeOrder());
+    ByteBuffer events = buffer.duplicate().order(ByteOrder.nativeOrder()).limit((int) n);
+    events.get(0, names, 0, (int) n);
     List<Event> out = new ArrayList<>();
     // struct inotify_event {int wd; uint32_t mask, cookie, len; char name[len];}
     while (events.remaining() >= 16) {
@@ -198,10 +197,10 @@ final class Inotify implements AutoCloseable {
       int len = events.getInt();
       int start = events.position();
       int end = start;
-      while (end < start + len && buffer[end] != 0) {
+      while (end < start + len && names[end] != 0) {
         end++;
       }
-      out.add(new Event(wd, mask, new String(buffer, start, end - start, StandardCharsets.UTF_8)));
+      out.add(new Event(wd, mask, new String(names, start, end - start, StandardCharsets.UTF_8)));
       events.position(start + len);
     }
     return out;
@@ -209,9 +208,9 @@ final class Inotify implements AutoCloseable {
 
   /** Ends a wait in {@link #await(long)} now (from any thread). */
   void wakeUp() {
-    byte[] one = new byte[8];
-    ByteBuffer.wrap(one).order(ByteOrder.nativeOrder()).putLong(1);
-    libc.write(wake, one, 8);
+    ByteBuffer one = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1);
+    LibC.WRITE.call(wake, Libc.address(one), 8);
+    java.lang.ref.Reference.reachabilityFence(one);
   }
 
   @Override
@@ -221,7 +220,7 @@ final class Inotify implements AutoCloseable {
     }
     closed = true;
     wakeUp();
-    libc.close(fd);
-    libc.close(wake);
+    LibC.CLOSE.call(fd);
+    LibC.CLOSE.call(wake);
   }
 }

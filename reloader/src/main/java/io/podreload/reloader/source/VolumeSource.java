@@ -185,14 +185,25 @@ public final class VolumeSource implements ConfigSource {
         rehash(dir, firstSeen.getOrDefault(dir, now), false); // the swap: complete, act now
         firstSeen.remove(dir);
       } else if (name.startsWith("..")) {
-        // A new payload dir or ..data_tmp: the kubelet is writing, and renames over ..data next.
-        swapComing |= event.is(Inotify.IN_CREATE);
+        swapComing |= announcesSwap(event);
       } else {
         // A plain dir edited in steps: wait until it has been still for the quiet period.
         quietUntil.put(dir, now.plus(settings.quietPeriod()));
         firstSeen.putIfAbsent(dir, now);
       }
     }
+  }
+
+  /**
+   * Whether this event on a {@code ..} entry means the kubelet is writing a new version and renames
+   * {@code ..data_tmp} over {@code ..data} next: a new payload dir, its mode set (the kubelet's
+   * AtomicWriter chmods it right after creating it), or {@code ..data_tmp} created. Each of them
+   * keeps the watch thread polling until the swap; the old payload's removal after it does not.
+   */
+  static boolean announcesSwap(Inotify.Event event) {
+    return event.name().startsWith("..")
+        && !event.name().equals(KubeletVolume.DATA_LINK)
+        && event.is(Inotify.IN_CREATE | Inotify.IN_ATTRIB);
   }
 
   private void register(Path dir) {

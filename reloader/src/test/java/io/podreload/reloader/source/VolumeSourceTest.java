@@ -79,6 +79,39 @@ class VolumeSourceTest {
     assertThat(changes.get(7).source()).isEqualTo("volume");
   }
 
+  /**
+   * The watch thread polls without sleeping from the kubelet's first step to its swap, so the swap
+   * finds it awake: every event a kubelet write makes before the rename must keep it polling (the
+   * payload dir's chmod, after its creation, used to end it), and none after the swap may.
+   */
+  @Test
+  void everyStepOfAKubeletWriteBeforeItsSwapKeepsTheWatchPollingAndNoneAfter() throws Exception {
+    Path dir = tmp.resolve("config");
+    kubelet(dir, Map.of("application.yml", "a: 1\n"));
+    try (Inotify inotify = Inotify.open()) {
+      inotify.watch(dir, Inotify.DIR_EVENTS);
+      List<Inotify.Event> beforeSwap = new CopyOnWriteArrayList<>();
+      KubeletVolume.write(
+          dir,
+          Map.of("application.yml", "a: 2\n".getBytes(StandardCharsets.UTF_8)),
+          PosixFilePermissions.fromString("rw-r--r--"),
+          () -> {
+            try {
+              beforeSwap.addAll(inotify.await(0)); // queued by the kernel as each step ran
+            } catch (java.io.IOException e) {
+              throw new IllegalStateException(e);
+            }
+          });
+      List<Inotify.Event> afterSwap =
+          InotifyTest.eventsUntil(inotify, KubeletVolume.DATA_LINK, Inotify.IN_MOVED_TO);
+      assertThat(beforeSwap)
+          .extracting(Inotify.Event::mask)
+          .contains(Inotify.IN_ATTRIB | 0x40000000); // IN_ISDIR: the payload dir's chmod
+      assertThat(beforeSwap).isNotEmpty().allMatch(VolumeSource::announcesSwap);
+      assertThat(afterSwap).noneMatch(VolumeSource::announcesSwap);
+    }
+  }
+
   @Test
   void aSwapThatChangesNothingIsNotReported() throws Exception {
     Path dir = tmp.resolve("config");
