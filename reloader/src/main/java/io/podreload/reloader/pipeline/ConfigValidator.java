@@ -14,9 +14,11 @@ import java.util.Optional;
 
 /**
  * Parses content before the app is asked to load it, and remembers per dir whether its latest
- * content parsed: a hash, or the problem. No content is kept (a ConfigMap may be 1 MiB), and
- * content is parsed once, when it is new. Errors about files in a secret dir ({@code
- * RELOADER_SECRET_DIRS}) name the file and the line only: a parser's message may quote the secret.
+ * content parsed: a hash, or the problem; the first problem is the reloader's invalid-config state
+ * ({@code /health}). No content is kept (a ConfigMap may be 1 MiB), and content is parsed once,
+ * when it is new. Errors about files in a secret dir ({@code RELOADER_SECRET_DIRS}) name the file
+ * and the line only: a parser's message may quote the secret. Used by one thread at a time; {@link
+ * #invalidConfig()} is read by any.
  */
 final class ConfigValidator {
 
@@ -27,6 +29,8 @@ final class ConfigValidator {
 
   /** Each dir whose latest content does not parse, and why. */
   private final Map<String, String> problems = new LinkedHashMap<>();
+
+  private volatile String invalidConfig;
 
   ConfigValidator(List<Path> secretDirs) {
     this.secretDirs = secretDirs.stream().map(d -> d.toAbsolutePath().normalize()).toList();
@@ -53,7 +57,13 @@ final class ConfigValidator {
         parsed.put(key, hash);
       }
     }
-    return problems.values().stream().findFirst();
+    invalidConfig = problems.values().stream().findFirst().orElse(null);
+    return invalidConfig();
+  }
+
+  /** The first problem in the latest content of the dirs seen so far, as of the last batch. */
+  Optional<String> invalidConfig() {
+    return Optional.ofNullable(invalidConfig);
   }
 
   private Optional<String> parse(Path dir, List<ConfigFile> files) {

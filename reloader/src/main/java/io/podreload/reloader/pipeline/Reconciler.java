@@ -3,7 +3,6 @@ package io.podreload.reloader.pipeline;
 import io.podreload.reloader.ReloaderSettings;
 import io.podreload.reloader.signal.TriggerException;
 import io.podreload.reloader.source.ReloadOutcome;
-import io.podreload.reloader.source.ReloadOutcome.Result;
 import io.podreload.reloader.source.SourceChange;
 import io.podreload.reloader.target.AppTarget;
 import io.podreload.reloader.target.AppTarget.Answer;
@@ -38,7 +37,6 @@ public final class Reconciler {
   private final Outcomes outcomes;
   private final ConfigValidator validator;
   private final TargetHealth health;
-  private volatile String invalidConfig;
 
   /** A reload asked of the app, whose answer is still to come. */
   record Triggered(Batch batch, Map<String, String> expected, Attempt attempt) {}
@@ -61,11 +59,9 @@ public final class Reconciler {
 
   /** The path to the reload; returns the reload to confirm, when the app was asked for one. */
   Optional<Triggered> trigger(Batch batch) {
-    invalidConfig = validator.problem(batch.changes()).orElse(null);
-    if (invalidConfig != null) {
-      metrics.validationFailure();
-      LOG.warn("not reloading the app: {}; it keeps its last good config", invalidConfig);
-      outcomes.report(batch, new ReloadOutcome(Result.INVALID, invalidConfig));
+    Optional<String> invalid = validator.problem(batch.changes());
+    if (invalid.isPresent()) {
+      outcomes.invalid(batch, invalid.get());
       return Optional.empty();
     }
     Map<String, String> expected = batch.expected();
@@ -113,46 +109,27 @@ public final class Reconciler {
     health.found(found.isPresent());
   }
 
+  /** The app's answer (or its silence): a retry when it did not answer, and how it ended. */
   private void answered(Batch batch, Answer answer) {
     switch (answer.result()) {
-      case SUPERSEDED -> LOG.debug("the app loaded newer content than {}", batch);
+      case SUPERSEDED -> {} // the newer content's own reload follows
       case UNANSWERED -> {
         health.failed(answer.message());
-        LOG.warn(answer.message());
-        outcomes.report(batch, new ReloadOutcome(Result.SIGNAL_FAILED, answer.message()));
         queue.retryLater(batch.changes());
       }
-      case APPLIED -> {
-        answeredNow();
-        LOG.info(
-            "reload applied: {} ({}) in {} ms",
-            batch,
-            answer.who(),
-            outcomes.sinceSeen(batch).toMillis());
-        outcomes.report(batch, new ReloadOutcome(Result.APPLIED, null));
-      }
-      case REJECTED -> {
-        answeredNow();
-        LOG.warn(
-            "reload rejected by the app ({}), which keeps its last good config: {}",
-            answer.who(),
-            answer.message());
-        outcomes.report(batch, new ReloadOutcome(Result.REJECTED, answer.message()));
+      case APPLIED, REJECTED -> {
+        queue.answered();
+        health.answered();
       }
     }
-  }
-
-  private void answeredNow() {
-    queue.answered();
-    health.answered();
+    outcomes.answered(batch, answer);
   }
 
   private void triggerFailed(Batch batch, TriggerException e) {
     metrics.signalError(e.reason());
     metrics.targetPid(0);
     if (health.triggerFailed(e)) { // one line per kind of trouble, not one per retry
-      LOG.warn("cannot reload the app, will retry: {}", e.getMessage());
-      outcomes.report(batch, new ReloadOutcome(Result.SIGNAL_FAILED, e.getMessage()));
+      outcomes.cannotReload(batch, e.getMessage());
     }
     queue.retryLater(batch.changes());
   }
@@ -169,6 +146,6 @@ public final class Reconciler {
   }
 
   Optional<String> invalidConfig() {
-    return Optional.ofNullable(invalidConfig);
+    return validator.invalidConfig();
   }
 }

@@ -41,7 +41,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private final ChangeQueue queue;
   private final Reconciler reconciler;
   private final HeapGiveBack heap;
-  private final SignalPathWarmUp warmUp = new SignalPathWarmUp();
+  final SignalPathWarmUp warmUp = new SignalPathWarmUp(); // its tests reach it
   private final Duration idleTick;
   private final Heartbeat heartbeat;
   private final Thread worker;

@@ -7,6 +7,8 @@ import io.podreload.common.DirSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs the signal path's pure work (a dir's content hashed, YAML, JSON and properties parsed) over
@@ -19,6 +21,7 @@ import java.util.List;
  */
 final class SignalPathWarmUp {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SignalPathWarmUp.class);
   static final int ROUNDS = 40;
 
   private static final List<ConfigFile> SAMPLE =
@@ -45,6 +48,7 @@ final class SignalPathWarmUp {
 
   /** The rounds, on the calling thread; returns how many ran. */
   int run() {
+    long start = System.nanoTime();
     int rounds = 0;
     try {
       for (; rounds < ROUNDS && !changed; rounds++) {
@@ -56,6 +60,12 @@ final class SignalPathWarmUp {
     } catch (ConfigParseException | RuntimeException e) {
       // The sample parses; were it ever not to, the warm-up only ends early.
     }
+    LOG.info(
+        "signal path warmed up: {} of {} rounds in {} ms{}",
+        rounds,
+        ROUNDS,
+        (System.nanoTime() - start) / 1_000_000,
+        rounds < ROUNDS ? " (stopped early: a change came)" : "");
     return rounds;
   }
 

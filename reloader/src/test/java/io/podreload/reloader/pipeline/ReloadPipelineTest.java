@@ -193,6 +193,13 @@ class ReloadPipelineTest {
     return registry.value("reloader_reloads_total", "result", result);
   }
 
+  /** The signal path's warm-up never competes with a reload: a change stops it. */
+  @Test
+  void aChangeStopsTheSignalPathsWarmUp() {
+    pipeline.changed(change("a: 1\n"));
+    assertThat(pipeline.warmUp.run()).isZero();
+  }
+
   @Test
   void aChangeIsSignalledOnceAndConfirmedFromTheStatusFile() throws Exception {
     writeStatus(change("a: 0\n").snapshot(), null); // the app, started on older content

@@ -161,6 +161,22 @@ class ShippedJarIT {
         .until(() -> metric(port, "reloader_watch_events_total\\{source=\"volume\"\\}") > before);
   }
 
+  /**
+   * Once the reloader answers, the signal path's warm-up runs, every round of it while no change
+   * comes (none does here), off the start-up's path: without it the first changes run that code in
+   * the interpreter.
+   */
+  @Test
+  void theSignalPathIsWarmedUpOnceTheReloaderAnswers() throws Exception {
+    Path config = Files.createDirectories(tmp.resolve("config"));
+    ReloaderWithRealProcessesTest.publish(config, "app:\n  greeting: first\n");
+    startReloader(Map.of("RELOADER_VOLUME_DIRS", config.toString()));
+    await().atMost(WAIT).until(() -> output().contains("signal path warmed up: 40 of 40 rounds"));
+    assertThat(output().indexOf("ready: /health"))
+        .isNotNegative()
+        .isLessThan(output().indexOf("signal path warmed up"));
+  }
+
   static final List<String> AS_USER_1000 =
       List.of("setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups");
 
