@@ -3,7 +3,6 @@ package io.podreload.logger;
 import io.podreload.logger.RotatedFileFinder.Candidate;
 import io.podreload.logger.RotatedFileFinder.Match;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -11,10 +10,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -57,14 +54,11 @@ final class FileFollower implements AutoCloseable {
   /** Device and inode of the open file (a copy's, when reading what copytruncate left). */
   private long[] openDevIno;
 
-  /**
-   * Files seen at {@link #followed} since the open file was rotated away, oldest first: each is
-   * read from its start, wherever it was renamed to, before the next.
-   */
-  private final Deque<FileIdentity> pending = new ArrayDeque<>();
+  /** The files seen at {@link #followed} since the open file left it, to read after it. */
+  private final NameWatch nameWatch;
 
-  /** The size each {@link #pending} file had when last seen, by inode: what its loss would be. */
-  private final java.util.Map<List<Long>, Long> pendingSizes = new java.util.HashMap<>();
+  /** What the check at the end of the open file asks, answered from the state here. */
+  private final EndOfFileCheck.Facts facts = new OpenFileFacts();
 
   /**
    * The files next to {@link #followed} that come before the open one: read to their end already,
@@ -75,13 +69,6 @@ final class FileFollower implements AutoCloseable {
    */
   private final List<FileIdentity> earlier = new ArrayList<>();
 
-  /**
-   * Device and inode of the last file seen at {@link #followed} (null before any): a new file there
-   * means this one left the name, which is one rotation. A file found next to the name that was
-   * never seen at it counts when it is opened instead, so each file that leaves counts once.
-   */
-  private long[] lastAtName;
-
   private boolean checkpointConsulted;
   private long lastGrowthNanos = System.nanoTime();
   private volatile long caughtUpNanos = System.nanoTime();
@@ -90,7 +77,7 @@ final class FileFollower implements AutoCloseable {
 
   // made once: a lambda made per read is an allocation through the runtime in C1-compiled code
   private final LineCutter.Source readOpenFile = (into, position) -> channel.read(into, position);
-  private final LineCutter.ReadCheck stillTheOpenFile = read -> !truncatedAndWrittenAgain();
+  private final LineCutter.ReadCheck stillTheOpenFile = read -> !EndOfFileCheck.writtenAgain(facts);
 
   /** Tells when a rotated file's last write was (its modification time) is long enough ago. */
   private final java.time.Clock wallClock;
@@ -120,6 +107,7 @@ final class FileFollower implements AutoCloseable {
     this.output = output;
     this.idleFlushNanos = idleFlushNanos;
     this.lines = new LineCutter(maxLine);
+    this.nameWatch = new NameWatch(followed, metrics.rotations::increment);
   }
 
   Path followed() {
@@ -257,15 +245,6 @@ final class FileFollower implements AutoCloseable {
     return n;
   }
 
-  /**
-   * Truncated and written again before the last read: the bytes read belong to the new content,
-   * which is read from its start after the old content is finished (from a copy, if any).
-   */
-  private boolean truncatedAndWrittenAgain() throws IOException {
-    return identity.sameInode(openDevIno)
-        && (!identity.sameContentStart(channel) || copiedWithinItsFirstLine());
-  }
-
   private long readPosition() {
     return lines.readPosition();
   }
@@ -274,89 +253,145 @@ final class FileFollower implements AutoCloseable {
 
   /** At the end of the open file: finish a rotated file, or notice truncation and rotation. */
   private boolean checkSource(Batch batch) throws IOException {
-    long size = channel.size();
-    // also a file rotated away may be truncated (copytruncate after a rename): a copy has the rest
-    boolean original = identity.sameInode(openDevIno);
-    if (original
-        && (size < readPosition()
-            || !identity.sameContentStart(channel)
-            || copiedWithinItsFirstLine())) {
-      metrics.truncations.increment();
-      Optional<Path> copy = find(identity, readPosition(), Match.COPY);
-      if (copy.isPresent()) {
-        LOG.info(
-            "[{}] {} was truncated; reading its remaining lines from the copy {}",
-            output,
-            source,
-            copy.get());
-        FileChannel copyChannel = FileChannel.open(copy.get(), StandardOpenOption.READ);
-        long[] copyDevIno = FileIdentity.devIno(copy.get());
-        closeChannel();
-        channel = copyChannel; // the buffered bytes are the same in the copy
-        source = copy.get();
-        openDevIno = copyDevIno;
-        openedMtime = Files.getLastModifiedTime(copy.get());
-        finite = true;
-      } else {
-        LOG.warn(
-            "[{}] {} was truncated at offset {}; reading it again from its beginning",
-            output,
-            source,
-            readPosition());
-        if (lines.hasRest()) {
-          lines.emitRest(batch, followed, sourceKey);
-        }
-        // A copy shorter than what was read holds nothing unread: the lines written between
-        // copytruncate's copy and its truncation were read from the file itself.
-        // It is known by the same first line (its first bytes may be fewer than a fingerprint).
-        if (sourceKeyFinal) {
-          finder()
-              .copiesWithFirstLine(sourceKey, identity.dev(), identity.ino(), readPosition())
-              .forEach(this::addEarlier);
-        }
-        // Files rotated away since that are older than it (written after the truncation, then
-        // copied) hold older lines than what it holds now: they come first, then it.
-        if (!openFirstOf(rotatedBeforeTheOpenFile(), source)) {
-          setIdentity(FileIdentity.of(new long[] {identity.dev(), identity.ino()}, channel), 0);
-        }
+    switch (EndOfFileCheck.decide(facts)) {
+      case TRUNCATED -> {
+        metrics.truncations.increment();
+        followTruncation(batch);
+        return true;
       }
-      return true;
-    }
-    if (finite) {
-      if (!rotatedFileQuiet()) {
+      case WAIT_FOR_ROTATED_WRITER -> {
         return false; // its writer may not have reopened the new file yet: wait for its last lines
       }
-      if (lines.hasRest()) {
-        lines.emitRest(batch, followed, sourceKey); // the rotated file is complete: no newline
+      case SWITCH_NOW -> {
+        if (lines.hasRest()) {
+          lines.emitRest(batch, followed, sourceKey); // the rotated file is complete: no newline
+        }
+        openNext();
+        return true;
       }
-      openNext();
-      return true;
+      case ROTATED_FINISH_THEN_SWITCH -> {
+        identity = identity.grown(channel);
+        return true;
+      }
+      default -> {
+        identity = identity.grown(channel);
+        return false;
+      }
     }
-    identity = identity.grown(channel);
-    return noteFollowed();
   }
 
-  /**
-   * First bytes without a newline tell a file poorly: truncated and written again, it may begin
-   * with the same bytes (a date) and pass for itself. While its first line is incomplete, a copy
-   * next to it (not earlier) that holds these first bytes and then a first line that the file does
-   * not hold tells that it was copied and truncated (copytruncate).
-   */
-  private boolean copiedWithinItsFirstLine() throws IOException {
-    int length = identity.fingerprintLength();
-    if (length == 0
-        || length == FileIdentity.FINGERPRINT_BYTES
-        || FileIdentity.holdsALine(channel, length)
-        || !Arrays.equals(openDevIno, FileIdentity.devIno(followed))) {
-      return false; // copytruncate copies the file at the name
+  /** The open file was truncated: read its rest from the copy, if any, else it from its start. */
+  private void followTruncation(Batch batch) throws IOException {
+    Optional<Path> copy = find(identity, readPosition(), Match.COPY);
+    if (copy.isPresent()) {
+      LOG.info(
+          "[{}] {} was truncated; reading its remaining lines from the copy {}",
+          output,
+          source,
+          copy.get());
+      FileChannel copyChannel = FileChannel.open(copy.get(), StandardOpenOption.READ);
+      long[] copyDevIno = FileIdentity.devIno(copy.get());
+      closeChannel();
+      channel = copyChannel; // the buffered bytes are the same in the copy
+      source = copy.get();
+      openDevIno = copyDevIno;
+      openedMtime = Files.getLastModifiedTime(copy.get());
+      finite = true;
+      return;
     }
-    Optional<DirectoryListing.Entry> copy = finder().find(identity, readPosition(), Match.COPY);
-    if (copy.isEmpty()) {
-      return false;
+    LOG.warn(
+        "[{}] {} was truncated at offset {}; reading it again from its beginning",
+        output,
+        source,
+        readPosition());
+    if (lines.hasRest()) {
+      lines.emitRest(batch, followed, sourceKey);
     }
-    byte[] head = copy.get().head();
-    String copyLine = FileIdentity.lineIdPrefix(0, 0, head, head.length, true);
-    return copyLine != null && !copyLine.equals(FileIdentity.lineIdPrefix(0, 0, channel, false));
+    // A copy shorter than what was read holds nothing unread: the lines written between
+    // copytruncate's copy and its truncation were read from the file itself.
+    // It is known by the same first line (its first bytes may be fewer than a fingerprint).
+    if (sourceKeyFinal) {
+      finder()
+          .copiesWithFirstLine(sourceKey, identity.dev(), identity.ino(), readPosition())
+          .forEach(this::addEarlier);
+    }
+    // Files rotated away since that are older than it (written after the truncation, then
+    // copied) hold older lines than what it holds now: they come first, then it.
+    if (!openFirstOf(rotatedBeforeTheOpenFile(), source)) {
+      setIdentity(FileIdentity.of(new long[] {identity.dev(), identity.ino()}, channel), 0);
+    }
+  }
+
+  /** The facts {@link EndOfFileCheck} asks about the open file. */
+  private final class OpenFileFacts implements EndOfFileCheck.Facts {
+    @Override
+    public boolean openIsOriginal() {
+      return identity.sameInode(openDevIno);
+    }
+
+    @Override
+    public boolean shrunk() throws IOException {
+      return channel.size() < readPosition();
+    }
+
+    @Override
+    public boolean firstBytesChanged() throws IOException {
+      return !identity.sameContentStart(channel);
+    }
+
+    /**
+     * First bytes without a newline tell a file poorly: truncated and written again, it may begin
+     * with the same bytes (a date) and pass for itself. While its first line is incomplete, a copy
+     * next to it (not earlier) that holds these first bytes and then a first line that the file
+     * does not hold tells that it was copied and truncated (copytruncate).
+     */
+    @Override
+    public boolean copiedWithinItsFirstLine() throws IOException {
+      int length = identity.fingerprintLength();
+      if (length == 0
+          || length == FileIdentity.FINGERPRINT_BYTES
+          || FileIdentity.holdsALine(channel, length)
+          || !Arrays.equals(openDevIno, FileIdentity.devIno(followed))) {
+        return false; // copytruncate copies the file at the name
+      }
+      Optional<DirectoryListing.Entry> copy = finder().find(identity, readPosition(), Match.COPY);
+      if (copy.isEmpty()) {
+        return false;
+      }
+      byte[] head = copy.get().head();
+      String copyLine = FileIdentity.lineIdPrefix(0, 0, head, head.length, true);
+      return copyLine != null && !copyLine.equals(FileIdentity.lineIdPrefix(0, 0, channel, false));
+    }
+
+    @Override
+    public boolean rotatedAway() {
+      return finite;
+    }
+
+    /**
+     * Whether the open, rotated file has not been written for {@code LOGGER_PARTIAL_LINE_TIMEOUT}.
+     * After a rename the writer goes on writing to it until it reopens the name (logrotate's {@code
+     * create} with a postrotate signal): leaving it at its first end would lose those lines. A file
+     * rotated long ago (read after a restart, or far behind) is finished at once.
+     */
+    @Override
+    public boolean writerQuiet() throws IOException {
+      Path at = openFileNow();
+      if (at == null) {
+        return true; // removed: nobody reopens it by its name
+      }
+      try {
+        long written = Files.getLastModifiedTime(at).toMillis();
+        return wallClock.millis() - written >= idleFlushNanos / 1_000_000;
+      } catch (NoSuchFileException e) {
+        return true;
+      }
+    }
+
+    @Override
+    public boolean newFileAtName() throws IOException {
+      return noteFollowed();
+    }
   }
 
   /**
@@ -449,82 +484,19 @@ final class FileFollower implements AutoCloseable {
   }
 
   /**
-   * Whether the open, rotated file has not been written for {@code LOGGER_PARTIAL_LINE_TIMEOUT}.
-   * After a rename the writer goes on writing to it until it reopens the name (logrotate's {@code
-   * create} with a postrotate signal): leaving it at its first end would lose those lines. A file
-   * rotated long ago (read after a restart, or far behind) is finished at once.
-   */
-  private boolean rotatedFileQuiet() throws IOException {
-    Path at = openFileNow();
-    if (at == null) {
-      return true; // removed: nobody reopens it by its name
-    }
-    try {
-      long written = Files.getLastModifiedTime(at).toMillis();
-      return wallClock.millis() - written >= idleFlushNanos / 1_000_000;
-    } catch (NoSuchFileException e) {
-      return true;
-    }
-  }
-
-  /**
    * Looks at the followed path: a file there other than the open one means the open one was rotated
    * away (finish it first) and that this file comes after the ones already remembered. Returns true
    * when it found a new file.
    */
   private boolean noteFollowed() throws IOException {
-    long[] atPath = FileIdentity.devIno(followed);
-    if (atPath == null || identity.sameInode(atPath)) {
+    if (!nameWatch.look(identity)) {
       return false;
     }
-    FileIdentity last = pending.peekLast();
-    if (last != null && last.sameInode(atPath)) {
-      if (last.fingerprintLength() < FileIdentity.FINGERPRINT_BYTES) {
-        // still at the path and growing: a longer fingerprint finds it surely once renamed
-        FileIdentity grown = identityAt(followed, atPath);
-        if (grown != null) {
-          pending.removeLast();
-          pending.addLast(grown);
-        }
-      }
-      notePendingSize(atPath);
-      return false;
-    }
-    FileIdentity seen = identityAt(followed, atPath);
-    if (seen == null) {
-      return false; // gone again; the next look sees what replaced it
-    }
-    pending.addLast(seen);
-    notePendingSize(atPath);
-    if (lastAtName != null) {
-      metrics.rotations.increment(); // the file seen at the name before left it
-    }
-    lastAtName = atPath;
     if (!finite) {
       LOG.info("[{}] {} was rotated or replaced; finishing the old file first", output, followed);
       finite = true;
     }
     return true;
-  }
-
-  /** Remembers the size of the pending file now at {@link #followed}, which has {@code devIno}. */
-  private void notePendingSize(long[] devIno) {
-    try {
-      pendingSizes.put(List.of(devIno[0], devIno[1]), Files.size(followed));
-    } catch (IOException e) {
-      // renamed meanwhile: the size seen before stays
-    }
-  }
-
-  /** The identity of the file at {@code path} if it still has {@code devIno}, else null. */
-  private static FileIdentity identityAt(Path path, long[] devIno) throws IOException {
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      return java.util.Arrays.equals(devIno, FileIdentity.devIno(path))
-          ? FileIdentity.of(devIno, ch)
-          : null;
-    } catch (NoSuchFileException e) {
-      return null;
-    }
   }
 
   /**
@@ -545,48 +517,11 @@ final class FileFollower implements AutoCloseable {
     long[] doneDevIno = openDevIno;
     channel = null; // closed below, once it was compared with the file at the name
     finite = false;
-    pending.clear();
-    pendingSizes.clear();
+    nameWatch.clear();
     LOG.info("[{}] finished {}; continuing with {}", output, doneSource, followed);
     try (done) {
-      openFollowed(new Finished(done, doneOffset, doneDevIno));
+      openFollowed(new EndOfFileCheck.Finished(done, doneOffset, doneDevIno));
     }
-  }
-
-  /** A file read to its end, {@code offset}, just before the followed one is opened. */
-  private record Finished(FileChannel channel, long offset, long[] devIno) {}
-
-  /**
-   * Where to start in the file at the name after {@code done}: past what it holds that {@code done}
-   * held already. That is all of {@code done} when {@code done} is a copy of its first bytes, the
-   * copy copytruncate made of it before the truncation came (a file at the name that was not read
-   * yet when it was copied); otherwise its start.
-   */
-  private static long readInCopy(Finished done, long[] devIno, FileChannel file)
-      throws IOException {
-    long size = done.offset();
-    if (size == 0 || Arrays.equals(done.devIno(), devIno) || file.size() < size) {
-      return 0;
-    }
-    int edge = (int) Math.min(FileIdentity.FINGERPRINT_BYTES, size);
-    return sameBytes(done.channel(), file, 0, edge)
-            && sameBytes(done.channel(), file, size - edge, edge)
-        ? size
-        : 0;
-  }
-
-  /** True if the two files hold the same {@code length} bytes at {@code position}. */
-  private static boolean sameBytes(FileChannel a, FileChannel b, long position, int length)
-      throws IOException {
-    ByteBuffer x = ByteBuffer.allocate(length);
-    ByteBuffer y = ByteBuffer.allocate(length);
-    while (x.hasRemaining() && a.read(x, position + x.position()) > 0) {
-      // pread until full
-    }
-    while (y.hasRemaining() && b.read(y, position + y.position()) > 0) {
-      // pread until full
-    }
-    return !x.hasRemaining() && x.flip().equals(y.flip());
   }
 
   /** Adds a file to {@link #earlier} (in place of what its inode held before). */
@@ -612,8 +547,7 @@ final class FileFollower implements AutoCloseable {
         continue;
       }
       closeChannel();
-      pending.removeIf(p -> p.sameInode(devIno));
-      pendingSizes.remove(List.of(devIno[0], devIno[1]));
+      nameWatch.opened(devIno);
       if (!next.remembered()) {
         metrics.rotations.increment(); // renamed away before any look at the path saw it
       }
@@ -648,10 +582,10 @@ final class FileFollower implements AutoCloseable {
    * #earlier}.
    */
   private List<Candidate> candidates() throws IOException {
-    RotatedFileFinder.Unread unread = finder().unread(pending, channel == null ? null : openDevIno);
+    RotatedFileFinder.Unread unread =
+        finder().unread(nameWatch.pending(), channel == null ? null : openDevIno);
     for (FileIdentity p : unread.gone()) {
-      pending.remove(p);
-      long bytes = pendingSizes.getOrDefault(List.of(p.dev(), p.ino()), 0L);
+      long bytes = nameWatch.lost(p);
       metrics.lostFiles.increment();
       metrics.lostBytes.increment(bytes);
       LOG.warn(
@@ -714,7 +648,7 @@ final class FileFollower implements AutoCloseable {
     earlier.clear();
     earlier.addAll(resume.earlier());
     // the checkpoint's file was at the name: the next file seen there means it left
-    lastAtName = new long[] {cp.identity().dev(), cp.identity().ino()};
+    nameWatch.atName(new long[] {cp.identity().dev(), cp.identity().ino()});
     switch (resume.how()) {
       case FILE_GONE ->
           LOG.warn(
@@ -764,7 +698,7 @@ final class FileFollower implements AutoCloseable {
   }
 
   /** Opens the file at the name; {@code after}: the file read to its end before, or null. */
-  private boolean openFollowed(Finished after) throws IOException {
+  private boolean openFollowed(EndOfFileCheck.Finished after) throws IOException {
     long[] before = FileIdentity.devIno(followed);
     if (before == null) {
       problem("waiting for " + followed + " to appear");
@@ -788,7 +722,7 @@ final class FileFollower implements AutoCloseable {
     List<FileIdentity> older = finder().siblingIdentities();
     earlier.clear();
     older.forEach(this::addEarlier);
-    long start = after == null ? 0 : readInCopy(after, before, ch);
+    long start = after == null ? 0 : EndOfFileCheck.startAfter(after, before, ch);
     if (start > 0) {
       LOG.info(
           "[{}] {} holds a copy of the first {} bytes of {} (copytruncate, before its truncation):"
@@ -803,10 +737,9 @@ final class FileFollower implements AutoCloseable {
     finite = false;
     setIdentity(FileIdentity.of(before, ch), start);
     openDevIno = before;
-    lastAtName = before;
+    nameWatch.atName(before);
     openedMtime = Files.getLastModifiedTime(followed);
-    pending.clear();
-    pendingSizes.clear();
+    nameWatch.clear();
     lastProblem = null;
     LOG.info("[{}] following {}", output, followed);
     return true;
