@@ -91,6 +91,19 @@ class KubeletVolumeTest {
   }
 
   @Test
+  void aFileWhereTheDirShouldBeIsMissingAndADataDirThatIsNoLinkIsAPlainDir() throws Exception {
+    Path file = Files.writeString(dir.resolve("file.yml"), "a: 1");
+    assertFalse(KubeletVolume.read(file).present());
+
+    Path plain = Files.createDirectory(dir.resolve("plain"));
+    Files.createDirectory(plain.resolve(KubeletVolume.DATA_LINK));
+    Files.writeString(plain.resolve("app.yml"), "a: 1");
+    DirSnapshot snapshot = KubeletVolume.read(plain);
+    assertTrue(snapshot.present());
+    assertEquals(List.of("app.yml"), snapshot.files().stream().map(ConfigFile::name).toList());
+  }
+
+  @Test
   void theHashIsTheSameForTheSameContentInEitherLayout() throws Exception {
     Path plain = Files.createDirectory(dir.resolve("plain"));
     Path kubelet = dir.resolve("kubelet");
