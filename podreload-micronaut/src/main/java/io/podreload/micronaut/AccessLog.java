@@ -40,6 +40,10 @@ public final class AccessLog {
 
   private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
   private static final int BATCH = 1024;
+
+  /** How long the writer waits for more lines before writing what it has (at most). */
+  static final long LINGER_MILLIS = 2;
+
   private static final String END = new String("end of log"); // identity-compared sentinel
 
   private final Path file;
@@ -125,10 +129,24 @@ public final class AccessLog {
       } catch (InterruptedException e) {
         return;
       }
+      boolean interrupted = false;
+      if (batch.get(0) != END && queue.size() < BATCH - 1) {
+        // A line comes with each request: lingering a moment gathers the next ones into the
+        // same write, rather than waking this thread for each line and taking a core from the
+        // requests (and from a reload) on a busy machine.
+        try {
+          Thread.sleep(LINGER_MILLIS);
+        } catch (InterruptedException e) {
+          interrupted = true; // what was taken is still written
+        }
+      }
       queue.drainTo(batch, BATCH - 1);
       boolean end = batch.removeIf(line -> line == END); // by identity: no line can fake it
       write(batch);
       batch.clear();
+      if (interrupted) {
+        return;
+      }
       if (end) {
         List<String> late = new ArrayList<>();
         queue.drainTo(late); // whatever raced in after the sentinel

@@ -18,8 +18,10 @@ import jakarta.inject.Singleton;
 import jakarta.validation.ConstraintViolation;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -50,11 +52,18 @@ public final class SettingsBinder {
   private final Validator validator;
   private final ConversionService conversionService;
   private final List<Target<?>> targets;
+  private final List<String> firstWords;
+  private volatile Narrowed narrowed;
 
   public SettingsBinder(Validator validator, ConversionService conversionService) {
     this.conversionService = conversionService;
     this.validator = validator;
     this.targets = targets();
+    this.firstWords =
+        targets.stream()
+            .map(t -> t.prefix().toLowerCase(Locale.ROOT).split("[.\\-_]", 2)[0])
+            .distinct()
+            .toList();
     LOG.info(
         "bound and validated on every reload: {}",
         targets.stream().map(t -> t.prefix() + ".* (" + t.type().getSimpleName() + ")").toList());
@@ -83,9 +92,13 @@ public final class SettingsBinder {
    */
   public Map<Class<?>, Object> bind(Map<String, Object> mounted, List<PropertySource> others)
       throws InvalidConfigException {
+    List<PropertySource> sources = new ArrayList<>(relevant(others));
+    sources.add(mountedSource(underPrefixes(mounted)));
+    // The resolver lets the source added last win: added by order, as Micronaut's environment
+    // does, so that an environment variable wins over the mounted config here too.
+    sources.sort(Comparator.comparingInt(PropertySource::getOrder));
     PropertySourcePropertyResolver resolver = new PropertySourcePropertyResolver(conversionService);
-    others.forEach(resolver::addPropertySource);
-    resolver.addPropertySource(mountedSource(underPrefixes(mounted)));
+    sources.forEach(resolver::addPropertySource);
 
     Map<Class<?>, Object> bound = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
@@ -117,6 +130,64 @@ public final class SettingsBinder {
           }
         });
     return relevant;
+  }
+
+  /**
+   * The other sources narrowed to the keys a bound type may read, computed again only when the
+   * sources are not the same objects as last time (a refresh replaces them). The resolver indexes
+   * each environment variable under every dotted spelling it could stand for; the environment, the
+   * system properties and the app's own application.yml are the same on every reload. Narrowing is
+   * left out when a kept value holds a {@code ${...}} placeholder: it may name any key.
+   */
+  private List<PropertySource> relevant(List<PropertySource> others) {
+    Narrowed last = narrowed;
+    if (last != null && sameObjects(last.from(), others)) {
+      return last.to();
+    }
+    List<PropertySource> narrowedSources = new ArrayList<>(others.size());
+    for (PropertySource source : others) {
+      Map<String, Object> kept = new LinkedHashMap<>();
+      for (String key : source) {
+        if (mayBeRead(key)) {
+          Object value = source.get(key);
+          if (String.valueOf(value).contains("${")) {
+            narrowed = new Narrowed(others, others);
+            return others;
+          }
+          kept.put(key, value);
+        }
+      }
+      narrowedSources.add(new NarrowedSource(source, kept));
+    }
+    narrowed = new Narrowed(others, List.copyOf(narrowedSources));
+    return narrowed.to();
+  }
+
+  /**
+   * Whether some bound type may read {@code key}, in any spelling: {@code APP_GREETING} or {@code
+   * app.greeting} for the prefix {@code app}. Generous (it compares the prefix's first word only):
+   * a key kept for nothing costs a little, a key left out would change what binds.
+   */
+  private boolean mayBeRead(String key) {
+    String lower = key.toLowerCase(Locale.ROOT);
+    for (String word : firstWords) {
+      if (lower.startsWith(word)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean sameObjects(List<PropertySource> a, List<PropertySource> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i) != b.get(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private <T> void bind(
@@ -222,6 +293,50 @@ public final class SettingsBinder {
   }
 
   private record Target<T>(String prefix, Class<T> type, BeanIntrospection<T> introspection) {}
+
+  /** The other sources as last seen, and narrowed to the keys that may be read. */
+  private record Narrowed(List<PropertySource> from, List<PropertySource> to) {}
+
+  /** A source's kept keys, with its name, order, origin and naming convention. */
+  private static final class NarrowedSource implements PropertySource {
+    private final PropertySource source;
+    private final Map<String, Object> kept;
+
+    NarrowedSource(PropertySource source, Map<String, Object> kept) {
+      this.source = source;
+      this.kept = kept;
+    }
+
+    @Override
+    public String getName() {
+      return source.getName();
+    }
+
+    @Override
+    public Object get(String key) {
+      return kept.get(key);
+    }
+
+    @Override
+    public Iterator<String> iterator() {
+      return kept.keySet().iterator();
+    }
+
+    @Override
+    public int getOrder() {
+      return source.getOrder();
+    }
+
+    @Override
+    public Origin getOrigin() {
+      return source.getOrigin();
+    }
+
+    @Override
+    public PropertyConvention getConvention() {
+      return source.getConvention();
+    }
+  }
 
   /** A candidate config whose values do not bind or validate, or that a validator vetoed. */
   public static final class InvalidConfigException extends Exception {

@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -237,6 +238,13 @@ public final class HostProcess implements AutoCloseable {
     } catch (IOException e) {
       return "(output unreadable: " + e + ")";
     }
+  }
+
+  /** Waits up to {@code timeout} for the app to exit: its exit code, or empty if it did not. */
+  public OptionalInt awaitExit(Duration timeout) throws InterruptedException {
+    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        ? OptionalInt.of(process.exitValue())
+        : OptionalInt.empty();
   }
 
   /** Stops the app with SIGTERM (a graceful shutdown) and returns its exit code. */
