@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -96,5 +97,29 @@ class StatusFileTest {
     try (Stream<Path> entries = Files.list(dir)) {
       assertEquals(1, entries.count());
     }
+  }
+
+  @Test
+  void aVolatileWriteCreatesItsDirectoryAndAFileOnlyItsOwnerReads() throws Exception {
+    Path file = dir.resolve("run/app/s.json");
+    AtomicFiles.writeVolatile(file, "v1".getBytes());
+    AtomicFiles.writeVolatile(file, "v2".getBytes());
+    assertEquals("v2", Files.readString(file));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    try (Stream<Path> entries = Files.list(file.getParent())) {
+      assertEquals(1, entries.count());
+    }
+  }
+
+  @Test
+  void aTempFileLeftByADeadProcessOfTheSamePidIsReplaced() throws Exception {
+    Path file = dir.resolve("s.json");
+    String pid = Long.toString(ProcessHandle.current().pid());
+    // Every name this test JVM's next write could take, as a dead process of the same pid left it.
+    for (int n = 1; n <= 2000; n++) {
+      Files.writeString(dir.resolve(".s.json." + pid + "." + n + ".tmp"), "junk");
+    }
+    AtomicFiles.writeVolatile(file, "v2".getBytes());
+    assertEquals("v2", Files.readString(file));
   }
 }
