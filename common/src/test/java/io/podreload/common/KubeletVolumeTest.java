@@ -3,10 +3,12 @@ package io.podreload.common;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -88,6 +90,32 @@ class KubeletVolumeTest {
     DirSnapshot snapshot = KubeletVolume.read(dir.resolve("absent"));
     assertFalse(snapshot.present());
     assertTrue(snapshot.files().isEmpty());
+  }
+
+  @Test
+  void aFileWhereTheDirShouldBeIsMissingAndADataDirThatIsNoLinkIsAPlainDir() throws Exception {
+    Path file = Files.writeString(dir.resolve("file.yml"), "a: 1");
+    assertFalse(KubeletVolume.read(file).present());
+
+    Path plain = Files.createDirectory(dir.resolve("plain"));
+    Files.createDirectory(plain.resolve(KubeletVolume.DATA_LINK));
+    Files.writeString(plain.resolve("app.yml"), "a: 1");
+    DirSnapshot snapshot = KubeletVolume.read(plain);
+    assertTrue(snapshot.present());
+    assertEquals(List.of("app.yml"), snapshot.files().stream().map(ConfigFile::name).toList());
+  }
+
+  @Test
+  void aDataLinkToAPayloadThatIsGoneIsAnErrorAfterTheRetries() throws Exception {
+    Path kubelet = dir.resolve("kubelet");
+    KubeletVolume.write(kubelet, files("a.yml", "v: 1"), null);
+    Path payload =
+        kubelet.resolve(Files.readSymbolicLink(kubelet.resolve(KubeletVolume.DATA_LINK)));
+    Files.delete(payload.resolve("a.yml"));
+    Files.delete(payload); // ..data now points nowhere
+    IOException e = assertThrows(IOException.class, () -> KubeletVolume.read(kubelet));
+    assertTrue(e.getMessage().contains("kept changing"), e.getMessage());
+    assertInstanceOf(java.nio.file.NoSuchFileException.class, e.getCause());
   }
 
   @Test
