@@ -167,6 +167,9 @@ class EndOfFileCheckTest {
     String copied = "first line\n".repeat(40); // more than a fingerprint: both edges compared
     assertThat(startAfter(copied, copied + "after the copy\n", false)).isEqualTo(copied.length());
     assertThat(startAfter("short\n", "short\nmore\n", false)).isEqualTo(6);
+    assertThat(startAfter(copied, copied, false))
+        .as("exactly the copy, nothing written after it yet")
+        .isEqualTo(copied.length());
   }
 
   @Test
