@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * Loads the config at start and again on every SIGHUP: read every dir, parse, merge, bind and
@@ -137,7 +138,14 @@ public final class ConfigReloader {
         .register(metrics);
     // The handler first: a process that has written its first status catches SIGHUP, which is
     // what the reloader waits for before it signals a new pid (a JVM without this handler dies).
-    Signal.handle(new Signal("HUP"), signal -> requestReload());
+    if (Signal.handle(new Signal("HUP"), signal -> requestReload()) == SignalHandler.SIG_IGN) {
+      // The JVM installs no handler for a signal its process started with ignored: every SIGHUP
+      // would be dropped without a word, and the app would serve its first config forever.
+      throw new IllegalStateException(
+          "SIGHUP is ignored in this process (started under nohup, or by a parent that ignores"
+              + " it), so no reload could ever arrive: start the app with SIGHUP at its default"
+              + " (without nohup; setsid detaches it from a terminal instead)");
+    }
     load(System.nanoTime());
     LOG.info(
         "config dirs {} (secret: {}); reloads on SIGHUP; status file {}",

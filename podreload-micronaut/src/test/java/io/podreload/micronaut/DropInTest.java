@@ -9,7 +9,9 @@ import io.podreload.micronaut.fixture.ShopApp;
 import io.podreload.micronaut.testing.HostProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,6 +100,19 @@ class DropInTest {
       app.awaitAttempt(1);
       app.stop();
       assertThat(app.accessLog).doesNotExist();
+    }
+  }
+
+  @Test
+  void anAppStartedWithSighupIgnoredRefusesToStartAndSaysWhy() throws Exception {
+    publish(work.resolve("config"), "application.yml", shop("never reloaded", 5));
+    try (HostProcess app = HostProcess.launchWithSighupIgnored(ShopApp.class, work)) {
+      // A JVM started so installs no SIGHUP handler: serving on would drop every reload unseen.
+      assertThat(app.awaitExit(Duration.ofSeconds(120)))
+          .isPresent()
+          .isNotEqualTo(OptionalInt.of(0));
+      assertThat(app.output()).contains("SIGHUP is ignored in this process").contains("nohup");
+      assertThat(app.statusFile).doesNotExist();
     }
   }
 

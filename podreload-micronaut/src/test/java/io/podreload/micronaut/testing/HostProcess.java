@@ -63,7 +63,8 @@ public final class HostProcess implements AutoCloseable {
   public final int managementPort;
   private final Process process;
 
-  private HostProcess(Class<?> main, Path work, Map<String, String> extraEnv) throws IOException {
+  private HostProcess(Class<?> main, Path work, Map<String, String> extraEnv, boolean sighupIgnored)
+      throws IOException {
     this.work = work;
     this.config = work.resolve("config");
     this.secrets = work.resolve("secrets");
@@ -83,6 +84,9 @@ public final class HostProcess implements AutoCloseable {
     env.put("APP_ACCESS_LOG", accessLog.toString());
     env.putAll(extraEnv);
     List<String> command = new ArrayList<>();
+    if (sighupIgnored) { // as nohup starts it: an ignored signal stays ignored across exec
+      command.addAll(List.of("bash", "-c", "trap '' HUP; exec \"$@\"", "bash"));
+    }
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     Path options = Path.of("jvm.options"); // the module's own, else the project's app's
     command.add(
@@ -104,7 +108,7 @@ public final class HostProcess implements AutoCloseable {
 
   public static HostProcess start(Class<?> main, Path work, Map<String, String> env)
       throws IOException {
-    HostProcess app = new HostProcess(main, work, env);
+    HostProcess app = new HostProcess(main, work, env, false);
     try {
       await()
           .atMost(Duration.ofSeconds(120))
@@ -121,6 +125,11 @@ public final class HostProcess implements AutoCloseable {
       throw e;
     }
     return app;
+  }
+
+  /** Launches the app with SIGHUP ignored, as under nohup, without waiting for it to answer. */
+  public static HostProcess launchWithSighupIgnored(Class<?> main, Path work) throws IOException {
+    return new HostProcess(main, work, Map.of(), true);
   }
 
   /**
