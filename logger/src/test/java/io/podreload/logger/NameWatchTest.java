@@ -17,6 +17,18 @@ class NameWatchTest {
 
   final AtomicInteger rotations = new AtomicInteger();
 
+  /**
+   * The followed file, written at {@code log} and renamed away as a rotator does, with a new file
+   * holding {@code next} at the name now.
+   */
+  private FileIdentity rotatedAway(Path log, String next) throws IOException {
+    Files.writeString(log, "old\n");
+    FileIdentity followed = identity(log);
+    Files.move(log, dir.resolve("access.log.1"));
+    Files.writeString(log, next);
+    return followed;
+  }
+
   private static FileIdentity identity(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       return FileIdentity.of(FileIdentity.devIno(file), ch);
@@ -58,10 +70,7 @@ class NameWatchTest {
   @Test
   void aPendingFileGrowingAtTheNameIsKnownByMoreBytesAndItsLossByItsLastSize() throws IOException {
     Path log = dir.resolve("access.log");
-    Files.writeString(log, "old\n");
-    FileIdentity open = identity(log);
-    Files.move(log, dir.resolve("access.log.1"));
-    Files.writeString(log, "a\n");
+    FileIdentity open = rotatedAway(log, "a\n");
     NameWatch watch = new NameWatch(log, rotations::incrementAndGet);
     assertThat(watch.look(open)).isTrue();
     assertThat(rotations).as("nothing was seen at the name before").hasValue(0);
@@ -77,10 +86,7 @@ class NameWatchTest {
   @Test
   void anOpenedFileIsNoLongerPendingAndClearForgetsAll() throws IOException {
     Path log = dir.resolve("access.log");
-    Files.writeString(log, "old\n");
-    FileIdentity open = identity(log);
-    Files.move(log, dir.resolve("access.log.1"));
-    Files.writeString(log, "new\n");
+    FileIdentity open = rotatedAway(log, "new\n");
     NameWatch watch = new NameWatch(log, rotations::incrementAndGet);
     watch.look(open);
     FileIdentity next = identity(log);
