@@ -105,6 +105,25 @@ class LogbackResetOnChangeTest {
   }
 
   @Test
+  void anXmlFileThatChangedIsReadAgain() throws Exception {
+    // The tests' logback.xml is a file on the class path: a new modification time is a new version.
+    Path xml = Path.of(getClass().getClassLoader().getResource("logback.xml").toURI());
+    FileTime modified = Files.getLastModifiedTime(xml);
+    LogbackResetOnChange logging = new LogbackResetOnChange(null, null, context.getEnvironment());
+    logging.refresh();
+    watch();
+    try {
+      Files.setLastModifiedTime(xml, FileTime.fromMillis(modified.toMillis() + 60_000));
+      logging.refresh();
+      assertThat(resets).hasValue(1);
+      logging.refresh();
+      assertThat(resets).hasValue(1);
+    } finally {
+      Files.setLastModifiedTime(xml, modified);
+    }
+  }
+
+  @Test
   void theModuleReplacesMicronautsLogbackSystemAndARefreshEventNoLongerResetsLogback(
       @TempDir Path dir) throws Exception {
     Path config = Files.createDirectories(dir.resolve("config"));
@@ -141,6 +160,7 @@ class LogbackResetOnChangeTest {
 
     java.net.URL inJar = new java.net.URL("jar:file:/app.jar!/logback.xml");
     assertThat(LogbackResetOnChange.versionOf(inJar))
+        .isNotNull()
         .isEqualTo(LogbackResetOnChange.versionOf(inJar));
     assertThat(LogbackResetOnChange.versionOf(null)).isNull();
   }
