@@ -2,13 +2,13 @@ package io.podreload.micronaut;
 
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
+import io.micronaut.core.order.Ordered;
 import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.micronaut.http.server.netty.NettyServerCustomizer.ChannelRole;
 import io.micronaut.runtime.graceful.GracefulShutdownCapable;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
@@ -28,11 +28,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * app is killed. Here, from the start of a graceful shutdown, an HTTP/1 connection is closed as
  * soon as each request it brought has been answered in full; a request still being answered is left
  * to finish.
+ *
+ * <p>"In full" means the answer's last byte has left the process, not just been handed to Netty: a
+ * large answer to a client that reads slowly waits in the connection's outbound buffer, and Netty's
+ * close drops what is there. Micronaut's own graceful shutdown closes such a connection at once
+ * (its handler counts an answer done once written), so a close that comes while an answer is still
+ * leaving is held until it has left. The grace period bounds the wait.
  */
 @Requires(property = PodreloadSettings.PREFIX + ".enabled", notEquals = "false")
 @Requires(beans = NettyServerCustomizer.Registry.class)
 @Context
-public final class AnsweredConnections implements GracefulShutdownCapable {
+public final class AnsweredConnections implements GracefulShutdownCapable, Ordered {
 
   private static final String HANDLER = "podreload-answered";
 
@@ -41,6 +47,15 @@ public final class AnsweredConnections implements GracefulShutdownCapable {
 
   public AnsweredConnections(NettyServerCustomizer.Registry registry) {
     registry.register(new Customizer(null));
+  }
+
+  /**
+   * First of the graceful shutdown's parts: the connections know the shutdown has begun before the
+   * server's own part closes any of them.
+   */
+  @Override
+  public int getOrder() {
+    return HIGHEST_PRECEDENCE;
   }
 
   @Override
@@ -79,7 +94,9 @@ public final class AnsweredConnections implements GracefulShutdownCapable {
   private final class Tracker extends ChannelDuplexHandler {
     private ChannelHandlerContext context;
     private long requests;
-    private long answered;
+    private long answered; // answers whose end was written to Netty
+    private long delivered; // answers whose end the socket took
+    private boolean closeHeld; // a close came while an answer was still leaving
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -101,10 +118,8 @@ public final class AnsweredConnections implements GracefulShutdownCapable {
         throws Exception {
       if (message instanceof LastHttpContent && !informational(message)) { // an answer's end
         answered++;
-        if (shuttingDown && answered >= requests) {
-          promise = promise.unvoid();
-          promise.addListener(ChannelFutureListener.CLOSE);
-        }
+        promise = promise.unvoid();
+        promise.addListener(written -> delivered());
       }
       super.write(ctx, message, promise);
     }
@@ -115,12 +130,31 @@ public final class AnsweredConnections implements GracefulShutdownCapable {
           && response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
     }
 
+    /** An answer's end has left (or its write failed, and the connection is going anyway). */
+    private void delivered() {
+      delivered++;
+      if ((closeHeld && delivered >= answered) || (shuttingDown && delivered >= requests)) {
+        context.close();
+      }
+    }
+
+    /** Holds a close during the shutdown until the answers written so far have left. */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+      if (shuttingDown && delivered < answered) {
+        closeHeld = true;
+        ctx.channel().closeFuture().addListener(closed -> promise.trySuccess());
+        return;
+      }
+      super.close(ctx, promise);
+    }
+
     void closeIfAnswered() {
       context
           .executor()
           .execute(
               () -> {
-                if (answered >= requests) {
+                if (delivered >= requests) {
                   context.close();
                 }
               });
