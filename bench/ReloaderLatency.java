@@ -5,15 +5,12 @@ import io.podreload.common.StatusFile;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The reloader's latency, in microseconds, one figure per kubelet-style swap of the volume dir:
@@ -81,7 +78,7 @@ public class ReloaderLatency {
       }
       long pid = target.pid();
       long attempt = 0;
-      warmUpWriter(pid);
+      warmUpWriter(dir.resolveSibling(dir.getFileName() + "-writer-warm-up"), pid);
       acknowledge(dir, statusFile, pid, ++attempt);
       Thread.sleep(1500); // the reloader sees this target and its first acknowledgement
       for (int i = 0; i < swaps; i++) {
@@ -105,22 +102,16 @@ public class ReloaderLatency {
 
   /**
    * Compiles this process's own writing code before the clock starts: kubelet writes and status
-   * files into a scratch dir that nobody watches. Without it this JVM's JIT compiler threads run
+   * files into {@code scratch}, a dir nobody watches (beside the watched one, so that the bench's
+   * clean-up removes it). Without it this JVM's JIT compiler threads run
    * through the measured swaps (each swap runs the writer's code once more), and on 2 CPUs the
    * reloader's watch thread, woken by the writer, waits for a CPU behind them: a figure of this
    * process, not of the reloader (the kubelet is a compiled Go program).
    */
-  static void warmUpWriter(long pid) throws Exception {
-    Path scratch = Files.createTempDirectory("bench-writer-warm-up");
-    try {
-      for (int i = 1; i <= WRITER_WARM_UP; i++) {
-        publish(scratch, "app:\n  greeting: \"warm-up " + i + "\"\n");
-        acknowledge(scratch, scratch.resolve("status.json"), pid, i);
-      }
-    } finally {
-      try (Stream<Path> paths = Files.walk(scratch)) {
-        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+  static void warmUpWriter(Path scratch, long pid) throws Exception {
+    for (int i = 1; i <= WRITER_WARM_UP; i++) {
+      publish(scratch, "app:\n  greeting: \"warm-up " + i + "\"\n");
+      acknowledge(scratch, scratch.resolve("status.json"), pid, i);
     }
   }
 

@@ -36,7 +36,7 @@ import java.util.Set;
 @Requires(property = PodreloadSettings.PREFIX + ".enabled", notEquals = "false")
 class LogbackResetOnChange implements LoggingSystem {
 
-  static final String LEVELS = "logger.levels";
+  private static final String LEVELS = "logger.levels";
 
   private final LogbackLoggingSystem logback;
   private final String location;
