@@ -23,6 +23,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code served DIR APP_PORT N}: from the swap to the new greeting served by the real app.
  * </ul>
  *
+ * <p>With BENCH_STAMPS set, each swap also prints {@code SWAP <rename> <arrived>} to stderr, both
+ * on CLOCK_MONOTONIC in nanoseconds: the times to line up with a trace of the reloader's threads
+ * (perf record -k CLOCK_MONOTONIC), to see where on the path the time goes.
+ *
  * <p>Run with the reloader's jar on the class path (it holds the common module): bench_java
  * reloader/target/reloader.jar ReloaderLatency MODE ... (CLOCK_MONOTONIC is shared by
  * all processes, so this process's clock measures the reloader's work).
@@ -92,6 +96,9 @@ public class ReloaderLatency {
           throw new IllegalStateException("no SIGHUP within 10 s of swap " + i);
         }
         System.out.println((Long.parseLong(arrived) - swapped[0]) / 1000);
+        if (System.getenv("BENCH_STAMPS") != null) {
+          System.err.println("SWAP " + swapped[0] + " " + arrived);
+        }
         acknowledge(dir, statusFile, pid, ++attempt);
         Thread.sleep(30);
       }

@@ -41,7 +41,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
   private final ChangeQueue queue;
   private final Reconciler reconciler;
   private final HeapGiveBack heap;
-  final SignalPathWarmUp warmUp = new SignalPathWarmUp(); // its tests reach it
+  final SignalPathWarmUp warmUp; // its tests reach it
   private final Duration idleTick;
   private final Heartbeat heartbeat;
   private final Thread worker;
@@ -86,6 +86,7 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     this.queue = new ChangeQueue(clock, settings.retryMax());
     this.reconciler = new Reconciler(settings, target, queue, metrics, this::tell, clock);
     this.heap = new HeapGiveBack(collect);
+    this.warmUp = new SignalPathWarmUp(settings.volumeDirs(), settings.statusFile());
     this.idleTick = settings.rehashInterval();
     // Idle, it wakes every rehash interval; a reload waits at most confirm-timeout for the ack.
     this.heartbeat =

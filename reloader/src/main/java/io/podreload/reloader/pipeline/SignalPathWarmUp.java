@@ -4,25 +4,42 @@ import io.podreload.common.ConfigFile;
 import io.podreload.common.ConfigParseException;
 import io.podreload.common.ConfigParser;
 import io.podreload.common.DirSnapshot;
+import io.podreload.common.KubeletVolume;
+import io.podreload.common.StatusFile;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the signal path's pure work (a dir's content hashed, YAML, JSON and properties parsed) over
- * a small built-in sample a few dozen times, once, right after start, on a thread of its own.
- * Config changes are rare: left to itself the JIT compiles that code only after a couple of dozen
- * changes (jvm.options lowers the thresholds), and until then each change runs it in the
- * interpreter, about twice the CPU. It costs some tens of milliseconds of CPU once; it reads
- * nothing and keeps nothing, and it stops at the first change ({@link #changed()}) so it never
- * competes with a reload.
+ * Runs the signal path's reads and checks, right after start, on a thread of its own, until the JIT
+ * has compiled them: the watched dirs read the kubelet's way and hashed, their files parsed as the
+ * validation parses them, the status file read, and a small built-in sample in each format. Config
+ * changes are rare: left to itself the JIT compiles the JDK's code on that path (file and path
+ * handling, collections) only after its usual 200 calls, so for the first couple of hundred changes
+ * each ran partly in the interpreter, and asked for compiles on the signal's path. It only reads,
+ * keeps nothing and logs nothing of what it read (a file that does not parse is the validation's
+ * business); it stops at the first change ({@link #changed()}) so it never competes with a reload,
+ * and after {@link #MAX_BYTES} read, so a large config costs it few rounds.
  */
 final class SignalPathWarmUp {
 
   private static final Logger LOG = LoggerFactory.getLogger(SignalPathWarmUp.class);
-  static final int ROUNDS = 40;
+
+  /** Above the JIT's default threshold (200 calls), for code jvm.options does not lower it for. */
+  static final int ROUNDS = 256;
+
+  /**
+   * Rounds over the built-in sample: its formats' parsers are the project's own code and
+   * SnakeYAML's and Jackson's, which jvm.options has compiled after a few calls.
+   */
+  static final int SAMPLE_ROUNDS = 40;
+
+  /** At most this much config read over all rounds. */
+  static final long MAX_BYTES = 16L << 20;
 
   private static final List<ConfigFile> SAMPLE =
       List.of(
@@ -30,7 +47,18 @@ final class SignalPathWarmUp {
           file("application.json", "{\"app\": {\"greeting\": \"hello\", \"rate\": 10}}"),
           file("application.properties", "app.greeting=hello\napp.rate=10\n"));
 
+  private final List<Path> dirs;
+  private final Path statusFile;
   private volatile boolean changed;
+
+  /**
+   * @param dirs the dirs the signal's path reads (the volume source's)
+   * @param statusFile the app's status file, read before every signal
+   */
+  SignalPathWarmUp(List<Path> dirs, Path statusFile) {
+    this.dirs = List.copyOf(dirs);
+    this.statusFile = statusFile;
+  }
 
   /** Starts the rounds on a daemon thread; the changes before (the first contents) do not count. */
   void start() {
@@ -49,24 +77,49 @@ final class SignalPathWarmUp {
   /** The rounds, on the calling thread; returns how many ran. */
   int run() {
     long start = System.nanoTime();
+    List<Path> readable = new ArrayList<>(dirs);
+    long bytes = 0;
     int rounds = 0;
-    try {
-      for (; rounds < ROUNDS && !changed; rounds++) {
-        new DirSnapshot(Path.of("warm-up"), true, SAMPLE).hash();
-        for (ConfigFile file : SAMPLE) {
-          ConfigParser.parse(file);
+    for (; rounds < ROUNDS && !changed && bytes < MAX_BYTES; rounds++) {
+      if (rounds < SAMPLE_ROUNDS) {
+        parse(new DirSnapshot(Path.of("warm-up"), true, SAMPLE));
+      }
+      for (Path dir : List.copyOf(readable)) {
+        try {
+          DirSnapshot snapshot = KubeletVolume.read(dir);
+          bytes += parse(snapshot);
+        } catch (IOException e) {
+          readable.remove(dir); // the watch reports it; not read again here
         }
       }
-    } catch (ConfigParseException | RuntimeException e) {
-      // The sample parses; were it ever not to, the warm-up only ends early.
+      try {
+        new StatusFile.Reader(statusFile).read();
+      } catch (IOException e) {
+        // none yet, or being replaced: the reads up to here ran all the same
+      }
     }
     LOG.info(
         "signal path warmed up: {} of {} rounds in {} ms{}",
         rounds,
         ROUNDS,
         (System.nanoTime() - start) / 1_000_000,
-        rounds < ROUNDS ? " (stopped early: a change came)" : "");
+        changed ? " (stopped early: a change came)" : "");
     return rounds;
+  }
+
+  /** Parses the snapshot's files as the validation does; returns their size. */
+  private static long parse(DirSnapshot snapshot) {
+    snapshot.hash();
+    long size = 0;
+    for (ConfigFile file : snapshot.files()) {
+      size += file.content().length;
+      try {
+        ConfigParser.parse(file);
+      } catch (ConfigParseException | RuntimeException e) {
+        // Not valid: the validation says so when it matters; the parse ran all the same.
+      }
+    }
+    return size;
   }
 
   private static ConfigFile file(String name, String text) {
