@@ -7,6 +7,7 @@ import io.podreload.reloader.source.ConfigSource;
 import io.podreload.reloader.source.ReloadOutcome;
 import io.podreload.reloader.source.SnapshotListener;
 import io.podreload.reloader.source.SourceChange;
+import io.podreload.reloader.source.VolumeSource;
 import io.podreload.reloader.target.AppTarget;
 import java.time.Clock;
 import java.time.Duration;
@@ -86,7 +87,11 @@ public final class ReloadPipeline implements SnapshotListener, AutoCloseable {
     this.queue = new ChangeQueue(clock, settings.retryMax());
     this.reconciler = new Reconciler(settings, target, queue, metrics, this::tell, clock);
     this.heap = new HeapGiveBack(collect);
-    this.warmUp = new SignalPathWarmUp(settings.volumeDirs(), settings.statusFile());
+    // The volume source reads its dirs on the signal's path; the other sources render, then signal.
+    this.warmUp =
+        new SignalPathWarmUp(
+            this.sources.containsKey(VolumeSource.NAME) ? settings.volumeDirs() : List.of(),
+            settings.statusFile());
     this.idleTick = settings.rehashInterval();
     // Idle, it wakes every rehash interval; a reload waits at most confirm-timeout for the ack.
     this.heartbeat =

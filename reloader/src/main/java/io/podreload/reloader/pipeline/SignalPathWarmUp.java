@@ -74,9 +74,28 @@ final class SignalPathWarmUp {
     changed = true;
   }
 
-  /** The rounds, on the calling thread; returns how many ran. */
+  /** The rounds, on the calling thread; returns how many ran, -1 when one failed. */
   int run() {
     long start = System.nanoTime();
+    int rounds;
+    try {
+      rounds = rounds();
+    } catch (RuntimeException | Error e) {
+      // What no parse check foresaw: the warm-up ends, the reloader runs on. Only the type: a
+      // message may quote config.
+      LOG.warn("signal path warm-up ended early: {}", e.getClass().getName());
+      return -1;
+    }
+    LOG.info(
+        "signal path warmed up: {} of {} rounds in {} ms{}",
+        rounds,
+        ROUNDS,
+        (System.nanoTime() - start) / 1_000_000,
+        changed ? " (stopped early: a change came)" : "");
+    return rounds;
+  }
+
+  private int rounds() {
     List<Path> readable = new ArrayList<>(dirs);
     long bytes = 0;
     int rounds = 0;
@@ -86,8 +105,7 @@ final class SignalPathWarmUp {
       }
       for (Path dir : List.copyOf(readable)) {
         try {
-          DirSnapshot snapshot = KubeletVolume.read(dir);
-          bytes += parse(snapshot);
+          bytes += parse(KubeletVolume.read(dir));
         } catch (IOException e) {
           readable.remove(dir); // the watch reports it; not read again here
         }
@@ -98,12 +116,6 @@ final class SignalPathWarmUp {
         // none yet, or being replaced: the reads up to here ran all the same
       }
     }
-    LOG.info(
-        "signal path warmed up: {} of {} rounds in {} ms{}",
-        rounds,
-        ROUNDS,
-        (System.nanoTime() - start) / 1_000_000,
-        changed ? " (stopped early: a change came)" : "");
     return rounds;
   }
 

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.podreload.common.ConfigFile;
 import io.podreload.common.DirSnapshot;
+import io.podreload.common.KubeletVolume;
 import io.podreload.common.PrometheusRegistry;
 import io.podreload.common.ReloadStatus;
 import io.podreload.common.StatusFile;
@@ -198,6 +199,58 @@ class ReloadPipelineTest {
   void aChangeStopsTheSignalPathsWarmUp() {
     pipeline.changed(change("a: 1\n"));
     assertThat(pipeline.warmUp.run()).isZero();
+  }
+
+  /**
+   * The warm-up reads the volume source's dirs (a 1 MB config uses up its byte budget in a few
+   * rounds), and only when that source runs: the API and Vault sources render, then signal.
+   */
+  @Test
+  void theWarmUpReadsTheVolumeDirsOnlyWhenTheVolumeSourceRuns() throws Exception {
+    Path large = tmp.resolve("large");
+    StringBuilder yaml = new StringBuilder("big:\n");
+    for (int k = 0; yaml.length() < 1_000_000; k++) {
+      yaml.append("  key").append(k).append(": \"value ").append(k).append("\"\n");
+    }
+    KubeletVolume.write(
+        large, Map.of("application.yml", yaml.toString().getBytes(StandardCharsets.UTF_8)), null);
+    ReloaderSettings withLarge =
+        TestSettings.reloader(
+            Path.of("/proc"),
+            Map.of(
+                "reloader.status-file", statusFile.toString(),
+                "reloader.volume-dirs", large.toString()));
+    assertThat(warmUpRounds(withLarge, "volume")).isLessThan(SignalPathWarmUp.ROUNDS / 10);
+    assertThat(warmUpRounds(withLarge, "configmap")).isEqualTo(SignalPathWarmUp.ROUNDS);
+  }
+
+  private int warmUpRounds(ReloaderSettings settings, String sourceName) {
+    ConfigSource named =
+        new ConfigSource() {
+          @Override
+          public String name() {
+            return sourceName;
+          }
+
+          @Override
+          public void start(SnapshotListener listener) {}
+
+          @Override
+          public Optional<String> problem() {
+            return Optional.empty();
+          }
+
+          @Override
+          public void close() {}
+        };
+    return new ReloadPipeline(
+            settings,
+            new SignalTarget(settings, app),
+            new ReloaderMetrics(new PrometheusRegistry()),
+            List.of(named),
+            Clock.systemUTC(),
+            () -> {})
+        .warmUp.run();
   }
 
   @Test
