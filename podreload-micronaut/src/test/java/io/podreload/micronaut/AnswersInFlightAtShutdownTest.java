@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,6 +80,37 @@ class AnswersInFlightAtShutdownTest {
       assertThat(Files.readString(app.accessLog))
           .contains(" GET /gated?gate=" + gate + " 200 ")
           .contains(" GET /large?bytes=" + LARGE + " 200 ");
+    }
+  }
+
+  /**
+   * The hold on a close is bounded by the grace period: a client that never reads the rest of a
+   * large answer does not keep the app alive past it.
+   */
+  @Test
+  void anAnswerItsClientNeverReadsHoldsTheAppOnlyForTheGracePeriod() throws Exception {
+    publish(work.resolve("config"), "application.yml", "shop:\n  banner: open\n  max-items: 5\n");
+    Duration grace = Duration.ofSeconds(2);
+    try (HostProcess app =
+            HostProcess.start(
+                ShopApp.class,
+                work,
+                Map.of(
+                    "MICRONAUT_LIFECYCLE_GRACEFUL_SHUTDOWN_GRACE_PERIOD",
+                    grace.toSeconds() + "s"));
+        Socket stuck = connect(app.port)) {
+      send(stuck, "/large?bytes=" + LARGE);
+      assertThat(head(stuck.getInputStream())).startsWith("HTTP/1.1 200 "); // the rest unread
+
+      long signalled = System.nanoTime();
+      app.signal("TERM");
+      Duration bound = grace.plusSeconds(6);
+      assertThat(app.awaitExit(bound))
+          .as("exit code within %s of SIGTERM; output:%n%s", bound, app.output())
+          .hasValue(EXIT_ON_SIGTERM);
+      assertThat(Duration.ofNanos(System.nanoTime() - signalled))
+          .as("the hold lasts until the grace period is over")
+          .isGreaterThanOrEqualTo(grace);
     }
   }
 
