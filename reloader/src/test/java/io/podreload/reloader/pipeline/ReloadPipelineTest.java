@@ -102,29 +102,7 @@ class ReloadPipelineTest {
             return List.of(pid);
           }
         };
-    source =
-        new ConfigSource() {
-          @Override
-          public String name() {
-            return "volume";
-          }
-
-          @Override
-          public void start(SnapshotListener listener) {}
-
-          @Override
-          public Optional<String> problem() {
-            return Optional.empty();
-          }
-
-          @Override
-          public void reloaded(SourceChange change, ReloadOutcome outcome) {
-            outcomes.add(outcome);
-          }
-
-          @Override
-          public void close() {}
-        };
+    source = source("volume");
     settings =
         TestSettings.reloader(
             Path.of("/proc"),
@@ -139,6 +117,32 @@ class ReloadPipelineTest {
                 tmp.resolve("secrets").toString()));
     pipeline = newPipeline();
     pipeline.sourcesStarted();
+  }
+
+  /** A source named {@code name} that starts nothing and keeps the outcomes it is told. */
+  private ConfigSource source(String name) {
+    return new ConfigSource() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public void start(SnapshotListener listener) {}
+
+      @Override
+      public Optional<String> problem() {
+        return Optional.empty();
+      }
+
+      @Override
+      public void reloaded(SourceChange change, ReloadOutcome outcome) {
+        outcomes.add(outcome);
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 
   private ReloadPipeline newPipeline() {
@@ -208,12 +212,8 @@ class ReloadPipelineTest {
   @Test
   void theWarmUpReadsTheVolumeDirsOnlyWhenTheVolumeSourceRuns() throws Exception {
     Path large = tmp.resolve("large");
-    StringBuilder yaml = new StringBuilder("big:\n");
-    for (int k = 0; yaml.length() < 1_000_000; k++) {
-      yaml.append("  key").append(k).append(": \"value ").append(k).append("\"\n");
-    }
     KubeletVolume.write(
-        large, Map.of("application.yml", yaml.toString().getBytes(StandardCharsets.UTF_8)), null);
+        large, Map.of("application.yml", SignalPathWarmUpTest.yaml(1_000_000)), null);
     ReloaderSettings withLarge =
         TestSettings.reloader(
             Path.of("/proc"),
@@ -225,29 +225,11 @@ class ReloadPipelineTest {
   }
 
   private int warmUpRounds(ReloaderSettings settings, String sourceName) {
-    ConfigSource named =
-        new ConfigSource() {
-          @Override
-          public String name() {
-            return sourceName;
-          }
-
-          @Override
-          public void start(SnapshotListener listener) {}
-
-          @Override
-          public Optional<String> problem() {
-            return Optional.empty();
-          }
-
-          @Override
-          public void close() {}
-        };
     return new ReloadPipeline(
             settings,
             new SignalTarget(settings, app),
             new ReloaderMetrics(new PrometheusRegistry()),
-            List.of(named),
+            List.of(source(sourceName)),
             Clock.systemUTC(),
             () -> {})
         .warmUp.run();

@@ -41,14 +41,11 @@ class SignalPathWarmUpTest {
   @Test
   void aLargeConfigCostsFewRounds() throws Exception {
     Path dir = tmp.resolve("large");
-    StringBuilder yaml = new StringBuilder("big:\n");
-    for (int k = 0; yaml.length() < 1_000_000; k++) {
-      yaml.append("  key").append(k).append(": \"value ").append(k).append("\"\n");
-    }
-    KubeletVolume.write(dir, Map.of("application.yml", bytes(yaml.toString())), null);
+    byte[] yaml = yaml(1_000_000);
+    KubeletVolume.write(dir, Map.of("application.yml", yaml), null);
     int rounds = new SignalPathWarmUp(List.of(dir), tmp.resolve("status.json")).run();
     assertThat(rounds)
-        .isEqualTo((int) Math.ceil(SignalPathWarmUp.MAX_BYTES / (double) yaml.length()));
+        .isEqualTo((int) Math.ceil(SignalPathWarmUp.MAX_BYTES / (double) yaml.length));
   }
 
   @Test
@@ -56,6 +53,15 @@ class SignalPathWarmUpTest {
     SignalPathWarmUp warmUp = new SignalPathWarmUp(List.of(), tmp.resolve("status.json"));
     warmUp.changed();
     assertThat(warmUp.run()).isZero();
+  }
+
+  /** At least {@code size} bytes of YAML in many small keys, as a large real config has. */
+  static byte[] yaml(int size) {
+    StringBuilder yaml = new StringBuilder("big:\n");
+    for (int k = 0; yaml.length() < size; k++) {
+      yaml.append("  key").append(k).append(": \"value ").append(k).append("\"\n");
+    }
+    return bytes(yaml.toString());
   }
 
   private static byte[] bytes(String text) {
